@@ -1,0 +1,1 @@
+int pn_placeholder(void){return 0;}

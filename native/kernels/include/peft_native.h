@@ -1,0 +1,175 @@
+/*
+ * peft_native.h — the C ABI of libpeft_native (CPU kernels).
+ *
+ * Frozen contract: every export is extern "C", prefixed pn_, returns pn_status (values never
+ * change) unless documented otherwise. On failure a thread-local message explains why; read it
+ * with pn_last_error() on the same thread before the next call. Nothing is allocated for the
+ * caller and nothing needs freeing.
+ *
+ * Matrices are dense and row-major. Sizes are int64_t. Storage dtypes are f32, f16 (IEEE
+ * binary16) and bf16 (bfloat16); every kernel accumulates in f32 and rounds once, to nearest
+ * even, when it stores a 16-bit result. NaN stays NaN (quieted) through every conversion.
+ *
+ * Threads: `threads` <= 0 means "all logical CPUs" (pn_capabilities.default_threads); 1 runs on
+ * the calling thread. Small problems run on fewer threads than asked (it is never slower).
+ *
+ * Aliasing: outputs may be identical to an input (same pointer, same dtype, same length) where a
+ * kernel says so; any other overlap between an output and an input is an error
+ * (PN_ERR_INVALID_ARGUMENT) and nothing is written.
+ *
+ * Validation: every argument is checked before anything is written, so a failed call leaves
+ * every buffer as it was.
+ */
+#ifndef PEFT_NATIVE_H
+#define PEFT_NATIVE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define PN_API __declspec(dllexport)
+#else
+#define PN_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a signature or struct layout below changes. The managed side refuses a
+ * library whose pn_abi_version() differs from the one it was built against. */
+#define PN_ABI_VERSION 1
+
+/* Status codes. Values are fixed forever. */
+typedef enum pn_status {
+    PN_OK = 0,
+    PN_ERR_INVALID_ARGUMENT = 1, /* null pointer, bad size, bad dtype, overlapping buffers, l == 0 for an inverse scale */
+    PN_ERR_UNSUPPORTED = 2,      /* the CPU lacks the requested instruction set */
+    PN_ERR_OUT_OF_MEMORY = 3,    /* a scratch allocation failed */
+    PN_ERR_INTERNAL = 4          /* a bug: please report it with pn_last_error() */
+} pn_status;
+
+/* Storage dtypes. Values are fixed forever. */
+typedef enum pn_dtype {
+    PN_DTYPE_F32 = 0,
+    PN_DTYPE_F16 = 1,
+    PN_DTYPE_BF16 = 2
+} pn_dtype;
+
+/* Instruction-set levels the kernels are compiled for. Values are fixed forever. */
+typedef enum pn_isa {
+    PN_ISA_SCALAR = 0,  /* portable C, any x86-64 or other CPU */
+    PN_ISA_AVX2 = 1,    /* AVX2 + FMA + F16C */
+    PN_ISA_AVX512 = 2   /* AVX-512 F/BW/VL (+ BF16 instructions where the CPU has them) */
+} pn_isa;
+
+/* What the CPU and the library can do. struct_size must be set by the caller to
+ * sizeof(pn_capabilities) so the struct can grow at the end without breaking old callers. */
+typedef struct pn_capabilities {
+    uint32_t struct_size;
+    int32_t has_avx2;
+    int32_t has_fma;
+    int32_t has_f16c;
+    int32_t has_avx512f;
+    int32_t has_avx512bw;
+    int32_t has_avx512vl;
+    int32_t has_avx512_bf16;
+    int32_t logical_cpus;      /* CPUs this process may run on (affinity mask) */
+    int32_t default_threads;   /* what threads <= 0 means */
+    int32_t best_isa;          /* pn_isa the CPU supports best */
+    int32_t active_isa;        /* pn_isa the kernels dispatch to now */
+} pn_capabilities;
+
+/* A version string such as "0.1.0". Never null; static storage. */
+PN_API const char* pn_version(void);
+
+/* PN_ABI_VERSION of the library (no status; cannot fail). */
+PN_API int32_t pn_abi_version(void);
+
+/* The message of the last failed call on this thread, or "" if none. Static thread-local
+ * storage: valid until the next pn_ call on this thread. Never null. */
+PN_API const char* pn_last_error(void);
+
+/* Fills *caps. */
+PN_API pn_status pn_get_capabilities(pn_capabilities* caps);
+
+/* Chooses the instruction set the kernels dispatch to, for every thread of the process
+ * (tests and benchmarks use it to exercise every path). isa = -1 restores the best one.
+ * PN_ERR_UNSUPPORTED if the CPU lacks it; the active level is unchanged then. */
+PN_API pn_status pn_set_isa(int32_t isa);
+
+/* ---- Kernels (DESIGN.md section 3) ------------------------------------------------------- */
+
+/* Affine combination: out[j] = constant + sum_{i<k} weights[i] * inputs[i][j], j < n.
+ * k >= 1 inputs, all of in_dtype; out of out_dtype. Each input is read once, out written once.
+ * out may be identical to any input when in_dtype == out_dtype (in-place update). n == 0 is a
+ * no-op. */
+PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                               const void* const* inputs, const float* weights, float constant,
+                               void* out, int32_t threads);
+
+/* One LoRA-style update: scale * B @ A with B (out_features x rank) and A (rank x in_features),
+ * both row-major and of `dtype`. */
+typedef struct pn_lowrank_factor {
+    const void* b;     /* out_features x rank */
+    const void* a;     /* rank x in_features */
+    int32_t dtype;     /* pn_dtype of a and b */
+    int32_t rank;      /* >= 1 */
+    float scale;       /* s_k (alpha / r, times any composition weight) */
+    int32_t reserved;  /* must be 0 */
+} pn_lowrank_factor;
+
+/* Multi-adapter low-rank merge, in place, one pass over W:
+ *   transpose == 0: W (out_features x in_features)  += sum_k s_k * B_k @ A_k
+ *   transpose == 1: W (in_features x out_features)  += (sum_k s_k * B_k @ A_k)^T
+ *                   (fan_in_fan_out, GPT-2 Conv1D weights stored in x out)
+ * W is of w_dtype; factors may be of any dtype (each factor its own). Accumulation in f32;
+ * W is read and written once (a 16-bit W is rounded once). W must not overlap any factor.
+ * count == 0 is a no-op. */
+PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_features,
+                                      int64_t in_features, int32_t transpose, int32_t count,
+                                      const pn_lowrank_factor* factors, int32_t threads);
+
+/* (IA)^3 row scaling, in place: W[i][j] *= l[i] (inverse == 0) or W[i][j] /= l[i]
+ * (inverse == 1, computed as W * (1/l) with 1/l rounded to f32 once, within 1 ulp of a
+ * division). W is rows x cols of w_dtype, l has `rows` values of l_dtype. An inverse with any
+ * l[i] == 0 fails with PN_ERR_INVALID_ARGUMENT before anything is written. */
+PN_API pn_status pn_cpu_scale_rows(int32_t w_dtype, void* w, int64_t rows, int64_t cols,
+                                   int32_t l_dtype, const void* l, int32_t inverse,
+                                   int32_t threads);
+
+/* (IA)^3 column scaling, in place: W[i][j] *= l[j] (or / l[j]); l has `cols` values.
+ * Same rules as pn_cpu_scale_rows. */
+PN_API pn_status pn_cpu_scale_cols(int32_t w_dtype, void* w, int64_t rows, int64_t cols,
+                                   int32_t l_dtype, const void* l, int32_t inverse,
+                                   int32_t threads);
+
+/* dtype conversion of n values: f32 <-> f16 <-> bf16 (and same-dtype copy). Round to nearest
+ * even; overflow to +-Inf in f16; NaN stays NaN (quiet, sign kept); f16 subnormals exact.
+ * dst must not overlap src unless it is identical and both dtypes have the same size. */
+PN_API pn_status pn_cpu_convert(int32_t src_dtype, const void* src, int32_t dst_dtype,
+                                void* dst, int64_t n, int32_t threads);
+
+/* ---- Machine probes (the roofs of the bandwidth harness, `peftnative bench`) -------------- */
+
+/* In-place read-modify-write over `bytes` of caller memory (every 32-bit word w -> w * 1.0f +
+ * 0.0f, which leaves finite data as it was), `repeats` times, on `threads` threads, with the
+ * widest vectors the active ISA has. *seconds receives the best (shortest) single pass. The
+ * caller allocates and touches the buffer (far larger than the caches) outside the timing. */
+PN_API pn_status pn_probe_memory_rmw(void* buffer, int64_t bytes, int32_t repeats,
+                                     int32_t threads, double* seconds);
+
+/* f32 FMA throughput: independent FMA chains in registers with the widest vectors of the active
+ * ISA, on `threads` threads, for about `milliseconds`. *gflops receives 2 * FMAs / s / 1e9
+ * (all threads together). */
+PN_API pn_status pn_probe_fma_f32(int32_t milliseconds, int32_t threads, double* gflops);
+
+/* bf16 dot-product throughput: VDPBF16PS chains where the CPU has AVX512_BF16, else the fastest
+ * bf16 -> f32 widening + FMA sequence the active ISA has. *gflops counts 2 flops per bf16
+ * product (all threads together). */
+PN_API pn_status pn_probe_bf16_dot(int32_t milliseconds, int32_t threads, double* gflops);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PEFT_NATIVE_H */

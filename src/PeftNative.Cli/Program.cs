@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace PeftNative.Cli;
+
+/// <summary>Entry point of the peftnative command.</summary>
+public static class Program
+{
+    /// <summary>Runs the command line.</summary>
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.");
+        return root.Parse(args).Invoke();
+    }
+}
