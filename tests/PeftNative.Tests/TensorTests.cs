@@ -24,7 +24,7 @@ public class TensorTests
         for (long n = 0; n < 70; n++)
         {
             using var t = Tensor.Allocate(dtype, n);
-            Assert.That(t.Pointer % 64, Is.EqualTo(0), $"{dtype} x {n}");
+            Assert.That((long)t.Pointer % 64, Is.Zero, $"{dtype} x {n}");
         }
     }
 
