@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using PeftNative.Backends;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
@@ -37,7 +38,7 @@ public sealed class BackendConfig
             Assert.Ignore($"{Label}: libpeft_native is not usable here: {TestBackends.NativeFailure}");
         try
         {
-            return _create();
+            return Kind == BackendKind.Reference ? _create() : new WatchdogBackend(_create(), Label);
         }
         catch (PlatformNotSupportedException e) when (Kind == BackendKind.Managed)
         {
@@ -181,5 +182,94 @@ public class NativeRequirementTests
         if (TestBackends.NativeRequired)
             Assert.Fail($"CI=true or PEFTNATIVE_REQUIRE_NATIVE=1, but libpeft_native is not usable: {TestBackends.NativeFailure}");
         Assert.Ignore($"libpeft_native is not usable (set CI=true or PEFTNATIVE_REQUIRE_NATIVE=1 to make this a failure): {TestBackends.NativeFailure}");
+    }
+}
+
+/// <summary>
+/// Runs every kernel call of a backend on a helper thread and fails the test when the call does
+/// not return within <see cref="Timeout"/>: a deadlock in a backend's thread pool becomes one
+/// failing test that names the call, instead of a test run that hangs until CI kills it.
+/// </summary>
+public sealed class WatchdogBackend : IKernelBackend
+{
+    /// <summary>How long one kernel call may take.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly IKernelBackend _inner;
+    private readonly string _label;
+
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    public WatchdogBackend(IKernelBackend inner, string label)
+    {
+        _inner = inner;
+        _label = label;
+    }
+
+    /// <summary>The wrapped backend.</summary>
+    public IKernelBackend Inner => _inner;
+
+    /// <inheritdoc />
+    public string Name => _inner.Name;
+
+    /// <inheritdoc />
+    public string Description => _inner.Description;
+
+    /// <inheritdoc />
+    public int Threads => _inner.Threads;
+
+    /// <inheritdoc />
+    public void Affine(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
+        var i = inputs.ToArray();
+        var w = weights.ToArray();
+        Run($"affine (k={i.Length}, output {output})", () => _inner.Affine(i, w, constant, output));
+    }
+
+    /// <inheritdoc />
+    public void LowRankMerge(Tensor weight, ReadOnlySpan<LowRankUpdate> updates, bool fanInFanOut)
+    {
+        var u = updates.ToArray();
+        Run($"lowrank_merge (W {weight}, {u.Length} updates, fan_in_fan_out={fanInFanOut})", () => _inner.LowRankMerge(weight, u, fanInFanOut));
+    }
+
+    /// <inheritdoc />
+    public void ScaleRows(Tensor weight, Tensor scale, bool inverse) =>
+        Run($"scale_rows (W {weight})", () => _inner.ScaleRows(weight, scale, inverse));
+
+    /// <inheritdoc />
+    public void ScaleColumns(Tensor weight, Tensor scale, bool inverse) =>
+        Run($"scale_cols (W {weight})", () => _inner.ScaleColumns(weight, scale, inverse));
+
+    /// <inheritdoc />
+    public void Convert(Tensor source, Tensor destination) =>
+        Run($"convert ({source} -> {destination})", () => _inner.Convert(source, destination));
+
+    /// <inheritdoc />
+    public void Dispose() => _inner.Dispose();
+
+    /// <inheritdoc />
+    public override string ToString() => _inner.ToString() ?? _label;
+
+    private void Run(string what, Action call)
+    {
+        ExceptionDispatchInfo? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                call();
+            }
+#pragma warning disable CA1031 // rethrown on the test thread
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                error = ExceptionDispatchInfo.Capture(e);
+            }
+        })
+        { IsBackground = true, Name = "kernel-watchdog" };
+        thread.Start();
+        if (!thread.Join(Timeout))
+            Assert.Fail($"{_label} {what} did not return within {Timeout.TotalSeconds} s (deadlock?). The call is abandoned on a background thread.");
+        error?.Throw();
     }
 }
