@@ -124,7 +124,15 @@ static const char* dname(int dt) { return dt == 0 ? "f32" : dt == 1 ? "f16" : "b
 static double get_val(int dt, const void* p, int64_t i)
 {
     if (dt == PN_DTYPE_F32) return ((const float*)p)[i];
-    if (dt == PN_DTYPE_F16) return ref_f16_to_f32(((const uint16_t*)p)[i]);
+    if (dt == PN_DTYPE_F16) {
+        static float table[65536];
+        static int ready = 0;
+        if (!ready) {
+            for (int h = 0; h < 65536; h++) table[h] = ref_f16_to_f32((uint16_t)h);
+            ready = 1;
+        }
+        return table[((const uint16_t*)p)[i]];
+    }
     return ref_bf16_to_f32(((const uint16_t*)p)[i]);
 }
 /* Stores f rounded to dt; returns the stored value. */
@@ -135,9 +143,18 @@ static double set_val(int dt, void* p, int64_t i, float f)
     else ((uint16_t*)p)[i] = ref_f32_to_bf16(f);
     return get_val(dt, p, i);
 }
+/* Random non-zero values of magnitude in [0.125, 2), exactly representable in dt. */
 static void fill_random(int dt, void* p, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) set_val(dt, p, i, rng_val());
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t r = rng_u64();
+        if (dt == PN_DTYPE_F32)
+            ((float*)p)[i] = u2f((uint32_t)(r & 0x807FFFFFu) | ((124u + (uint32_t)((r >> 32) & 3)) << 23));
+        else if (dt == PN_DTYPE_F16)
+            ((uint16_t*)p)[i] = (uint16_t)((r & 0x83FFu) | ((12u + ((r >> 32) & 3)) << 10));
+        else
+            ((uint16_t*)p)[i] = (uint16_t)((r & 0x807Fu) | ((124u + ((r >> 32) & 3)) << 7));
+    }
 }
 
 /* Relative tolerance of a result stored in dt (its final rounding, with margin). */

@@ -93,7 +93,7 @@ int main(void)
             }
         /* large: threads and the non-temporal path (output >= 4 MiB), misaligned output */
         {
-            const int64_t n = (int64_t)3 << 20;
+            const int64_t n = ((int64_t)2 << 20) + 5;
             float* big = (float*)malloc((size_t)n * 4);
             uint16_t* big16 = (uint16_t*)malloc((size_t)n * 2);
             for (int64_t i = 0; i < n; i++) big[i] = f32v[i % n32];
