@@ -19,8 +19,8 @@ static void run_case(int w_dt, int64_t out_f, int64_t in_f, int transpose, int c
         f[i].dt = dts[i];
         f[i].rank = ranks[i];
         f[i].scale = rng_val();
-        f[i].b = gbuf_new((size_t)(out_f * ranks[i]) * dsize(dts[i]), (size_t)i * 2);
-        f[i].a = gbuf_new((size_t)(ranks[i] * in_f) * dsize(dts[i]), (size_t)i * 2);
+        f[i].b = gbuf_new((size_t)(out_f * ranks[i]) * dsize(dts[i]), (size_t)i * dsize(dts[i]));
+        f[i].a = gbuf_new((size_t)(ranks[i] * in_f) * dsize(dts[i]), (size_t)i * dsize(dts[i]));
         fill_random(dts[i], f[i].b.p, out_f * ranks[i]);
         fill_random(dts[i], f[i].a.p, ranks[i] * in_f);
         pf[i].a = f[i].a.p;
