@@ -41,6 +41,7 @@ int main(int argc, char** argv)
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     double gib = argc > 2 ? atof(argv[2]) : 1.0;
     int isa = argc > 3 ? atoi(argv[3]) : -1;
+    const char* only = argc > 4 ? argv[4] : ""; /* "merge" or "affine": run only those cases */
     if (pn_set_isa(isa) != PN_OK) { fprintf(stderr, "%s\n", pn_last_error()); return 1; }
     pn_capabilities caps;
     memset(&caps, 0, sizeof caps);
@@ -63,7 +64,7 @@ int main(int argc, char** argv)
 
     const int64_t N = 4096;
     const int dts[3] = {0, 2, 1};
-    for (int di = 0; di < 3; di++) {
+    for (int di = 0; di < 3 && strcmp(only, "affine") != 0; di++) {
         int dt = dts[di];
         size_t wbytes = (size_t)(N * N) * ds(dt);
         int copies = (int)((cold + wbytes - 1) / wbytes);
@@ -100,7 +101,7 @@ int main(int argc, char** argv)
         free(w);
     }
 
-    for (int di = 0; di < 3; di++) {
+    for (int di = 0; di < 3 && strcmp(only, "merge") != 0; di++) {
         int dt = dts[di];
         static const int ks[3] = {2, 4, 8};
         for (int ki = 0; ki < 3; ki++) {
