@@ -1,5 +1,16 @@
 /* api.c — the exported kernel entries: argument validation (everything is checked before
- * anything is written), scratch packing, threading, then dispatch to the active ISA table. */
+ * anything is written), scratch packing, threading, then dispatch to the active ISA table.
+ *
+ * Policies the managed side relies on:
+ *  - pn_last_error(): a thread-local 1 KiB buffer holding the message of the last failed call on
+ *    this thread; a successful call does not clear it ("" until the first failure).
+ *  - The active ISA table is read once per call, so pn_set_isa() from another thread never mixes
+ *    kernels within a call.
+ *  - No alignment requirement beyond the element type's: vector loads/stores are unaligned,
+ *    tails go through a small stack buffer, non-temporal stores peel to the store width.
+ *  - Threads: chunks handed out by an atomic counter on the persistent pool (threadpool.c);
+ *    results do not depend on the thread count (each output element is computed by exactly one
+ *    thread with the same operation order). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,7 +418,7 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
     int64_t lfloats, rfloats, total;
     if (__builtin_mul_overflow(lpanels * mr, R, &lfloats) ||
         __builtin_mul_overflow(rpanels * nr, R, &rfloats) ||
-        __builtin_add_overflow(lfloats, rfloats, &total) || total > INT64_MAX / 8)
+        __builtin_add_overflow(lfloats, rfloats + 16, &total) || total > INT64_MAX / 8)
         return pn_fail(PN_ERR_OUT_OF_MEMORY, "%s: packed factors too large", fn);
     float* scratch = (float*)scratch_alloc((size_t)total * sizeof(float));
     if (!scratch)
@@ -416,8 +427,9 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
 
     int t = pn_effective_threads(threads, rows * cols, PN_MIN_WORK);
 
+    /* Rp starts 64-byte aligned (its panels are read with aligned vector loads). */
     pack_job pj = {factors, count, transpose, rows, cols, R, mr, nr, lpanels, rpanels,
-                   scratch, scratch + lfloats};
+                   scratch, scratch + ((lfloats + 15) & ~(int64_t)15)};
     pn_parallel_for(lpanels + rpanels, t, pack_task, &pj);
 
     merge_job mj;
