@@ -38,6 +38,17 @@ public class AffineTests
         }
     }
 
+    /// <summary>Outputs past the streaming (non-temporal store) thresholds, aligned and not, long enough for 3 threads.</summary>
+    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelCases))]
+    public void LargeOutputs_StreamingStoresAndEveryThread(BackendConfig config)
+    {
+        using var backend = config.Create();
+        RunCase(backend, config, DType.F32, DType.F32, [2_200_013], k: 2, guardOffset: 0);
+        RunCase(backend, config, DType.F32, DType.F32, [2_200_013], k: 2, guardOffset: 3);
+        RunCase(backend, config, DType.F16, DType.BF16, [4_200_011], k: 1, guardOffset: 0);
+        RunCase(backend, config, DType.BF16, DType.F16, [4_200_011], k: 1, guardOffset: 1);
+    }
+
     [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
     public void MatchesReference_EveryInputCount(BackendConfig config, DType dtype)
     {
@@ -97,7 +108,7 @@ public class AffineTests
     public void InPlace_OutputIdenticalToAnInput_EqualsReferenceOnCopies(BackendConfig config, DType dtype)
     {
         using var backend = config.Create();
-        foreach (long n in new long[] { 1, 7, 31, 67, 130, 1031, 70_001 })
+        foreach (long n in new long[] { 1, 7, 31, 67, 130, 1031, 70_001, 200_003 })
         {
             for (int variant = 0; variant < 3; variant++)
             {
@@ -115,13 +126,16 @@ public class AffineTests
                 using var c1 = RandomTensors.Clone(x1);
                 using var c2 = RandomTensors.Clone(x2);
                 Tensor[] copies = variant == 2 ? [c0, c1, c0] : [c0, c1, c2];
-                using var expected = Tensor.Allocate(dtype, n);
-                using (var reference = new ReferenceBackend())
-                    reference.Affine(copies, weights, c, expected);
+                var (expected, magnitude) = ReferenceCache.Get(name, () =>
+                {
+                    using var result = Tensor.Allocate(dtype, n);
+                    using (var reference = new ReferenceBackend())
+                        reference.Affine(copies, weights, c, result);
+                    return (RandomTensors.ToDoubles(result), Magnitude(copies, weights, c));
+                });
                 using var view = Tensor.FromPointer(outTarget.Pointer, dtype, [n]);
                 backend.Affine(inputs, weights, c, variant == 1 ? view : outTarget);
-                var magnitude = Magnitude(copies, weights, c);
-                Tolerances.AssertClose($"{config} affine in place ({variant}) {dtype} shape {n}", outTarget, RandomTensors.ToDoubles(expected), magnitude, 3);
+                Tolerances.AssertClose($"{config} affine in place ({variant}) {dtype} shape {n}", outTarget, expected, magnitude, 3);
                 if (variant != 2)
                 {
                     var untouched = variant == 0 ? new[] { (x0, c0), (x2, c2) } : new[] { (x1, c1), (x2, c2) };
@@ -234,10 +248,42 @@ public class AffineTests
         Assert.DoesNotThrow(() => reference.Affine([x], [1f], 0f, o));
     }
 
-    private static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k)
+    private sealed record AffineCase(byte[][] Inputs, float[] Weights, float Constant, double[] Expected, double[] Magnitude);
+
+    private static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k, int? guardOffset = null)
     {
         string shapeText = RandomTensors.ShapeText(shape);
         string name = $"affine/{inType}/{outType}/{shapeText}/k{k}";
+        var data = ReferenceCache.GetData(name, () => BuildCase(name, inType, outType, shape, k));
+        var rng = RandomTensors.For(name + "/guards");
+        var inputs = new Tensor[k];
+        try
+        {
+            for (int i = 0; i < k; i++)
+            {
+                inputs[i] = Tensor.Allocate(inType, shape);
+                data.Inputs[i].CopyTo(inputs[i].AsBytes());
+            }
+            using var output = new GuardedTensor(rng, outType, shape, fillRandom: false, frontOffset: guardOffset);
+            output.Poison();
+            backend.Affine(inputs, data.Weights, data.Constant, output.View);
+            string aligned = (output.View.Pointer & 63) == 0 ? "64-byte aligned" : $"output at +{output.View.Pointer & 63} bytes from a cache line";
+            string context = $"{config} affine {inType.ShortName()}->{outType.ShortName()} shape {shapeText} k={k} ({aligned})";
+            output.AssertGuardsIntact(context);
+            for (int i = 0; i < k; i++)
+                if (!inputs[i].AsBytes().SequenceEqual(data.Inputs[i]))
+                    Assert.Fail($"{context}: input {i} was modified");
+            Tolerances.AssertClose(context, output.View, data.Expected, data.Magnitude, k, shape.Length > 1 ? shape[^1] : 0);
+        }
+        finally
+        {
+            foreach (var t in inputs)
+                t?.Dispose();
+        }
+    }
+
+    private static AffineCase BuildCase(string name, DType inType, DType outType, long[] shape, int k)
+    {
         var rng = RandomTensors.For(name);
         var inputs = new Tensor[k];
         var weights = new float[k];
@@ -249,19 +295,11 @@ public class AffineTests
                 weights[i] = (float)RandomTensors.NextSigned(rng, 0.1, 2.0);
             }
             float constant = (float)RandomTensors.NextSigned(rng, 0.01, 1.0);
-            var (expected, magnitude) = ReferenceCache.Get(name, () =>
-            {
-                using var result = Tensor.Allocate(outType, shape);
-                using (var reference = new ReferenceBackend())
-                    reference.Affine(inputs, weights, constant, result);
-                return (RandomTensors.ToDoubles(result), Magnitude(inputs, weights, constant));
-            });
-            using var output = new GuardedTensor(rng, outType, shape, fillRandom: false);
-            output.Poison();
-            backend.Affine(inputs, weights, constant, output.View);
-            string context = $"{config} affine {inType.ShortName()}->{outType.ShortName()} shape {shapeText} k={k}";
-            output.AssertGuardsIntact(context);
-            Tolerances.AssertClose(context, output.View, expected, magnitude, k, shape.Length > 1 ? shape[^1] : 0);
+            using var result = Tensor.Allocate(outType, shape);
+            using (var reference = new ReferenceBackend())
+                reference.Affine(inputs, weights, constant, result);
+            return new AffineCase(inputs.Select(RandomTensors.Bytes).ToArray(), weights, constant,
+                RandomTensors.ToDoubles(result), Magnitude(inputs, weights, constant));
         }
         finally
         {

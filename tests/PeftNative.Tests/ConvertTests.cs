@@ -40,11 +40,13 @@ public class ConvertTests
             yield return n;
     }
 
-    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
+    /// <summary>TestCaseSource: kernel configuration × {f16, bf16}.</summary>
+    public static IEnumerable<TestCaseData> KernelBySixteenBitDType() =>
+        from b in TestBackends.Kernel from d in new[] { DType.F16, DType.BF16 } select new TestCaseData(b, d);
+
+    [TestCaseSource(nameof(KernelBySixteenBitDType))]
     public void Exhaustive16Bit_ToEveryDType(BackendConfig config, DType from)
     {
-        if (from == DType.F32)
-            Assert.Ignore("covered by F32_ToSixteenBit_BitExact");
         using var backend = config.Create();
         var rng = RandomTensors.For($"convert-exhaustive/{from}");
         using var src = Tensor.Allocate(from, 65536);
@@ -110,24 +112,49 @@ public class ConvertTests
     {
         using var backend = config.Create();
         foreach (long n in Lengths())
+            RunCase(backend, config, from, to, n, null);
+    }
+
+    /// <summary>Destinations past the streaming (non-temporal store) thresholds, aligned and not, long enough for 3 threads.</summary>
+    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelCases))]
+    public void LargeOutputs_StreamingStoresAndEveryThread(BackendConfig config)
+    {
+        using var backend = config.Create();
+        RunCase(backend, config, DType.F32, DType.F16, 4_200_011, 0);
+        RunCase(backend, config, DType.F32, DType.BF16, 4_200_011, 3);
+        RunCase(backend, config, DType.F16, DType.F32, 2_200_013, 1);
+        RunCase(backend, config, DType.BF16, DType.F32, 2_200_013, 0);
+        RunCase(backend, config, DType.BF16, DType.F16, 4_200_011, 0);
+    }
+
+    private static void RunCase(IKernelBackend backend, BackendConfig config, DType from, DType to, long n, int? guardOffset)
+    {
+        string name = $"convert-tail/{from}/{to}/{n}";
+        var (source, expected) = ReferenceCache.GetData(name, () =>
         {
-            var rng = RandomTensors.For($"convert-tail/{from}/{to}/{n}");
-            using var src = Tensor.Allocate(from, n);
+            var r = RandomTensors.For(name);
+            using var s = Tensor.Allocate(from, n);
             // random magnitudes over many binades, including values that round in every way
             for (long i = 0; i < n; i++)
-                RandomTensors.Set(src, i, RandomTensors.NextSigned(rng, 0, 1) * Math.ScaleB(1.0, rng.Next(-20, 15)));
-            using var dst = new GuardedTensor(rng, to, [n], fillRandom: false);
-            dst.Poison();
-            backend.Convert(src, dst.View);
-            string context = $"{config} convert {from.ShortName()}->{to.ShortName()} n={n}";
-            dst.AssertGuardsIntact(context);
+                RandomTensors.Set(s, i, RandomTensors.NextSigned(r, 0, 1) * Math.ScaleB(1.0, r.Next(-20, 15)));
+            var want = new uint[n];
             for (long i = 0; i < n; i++)
-            {
-                float x = (float)RandomTensors.Get(src, i);
-                uint want = ExpectedBits(to, x), got = RandomTensors.Bits(dst.View, i);
-                if (want != got)
-                    Assert.Fail($"{context}: index {i} source {x:R}: expected 0x{want:X} actual 0x{got:X}");
-            }
+                want[i] = ExpectedBits(to, (float)RandomTensors.Get(s, i));
+            return Tuple.Create(RandomTensors.Bytes(s), want);
+        }).ToValueTuple();
+        var rng = RandomTensors.For(name + "/guards");
+        using var src = Tensor.Allocate(from, n);
+        source.CopyTo(src.AsBytes());
+        using var dst = new GuardedTensor(rng, to, [n], fillRandom: false, frontOffset: guardOffset);
+        dst.Poison();
+        backend.Convert(src, dst.View);
+        string context = $"{config} convert {from.ShortName()}->{to.ShortName()} n={n}";
+        dst.AssertGuardsIntact(context);
+        for (long i = 0; i < n; i++)
+        {
+            uint got = RandomTensors.Bits(dst.View, i);
+            if (expected[i] != got)
+                Assert.Fail($"{context}: index {i} source {RandomTensors.Get(src, i):R}: expected 0x{expected[i]:X} actual 0x{got:X}");
         }
     }
 

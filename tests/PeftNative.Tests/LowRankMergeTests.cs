@@ -28,6 +28,7 @@ public class LowRankMergeTests
         (19, 23, [(1, DType.F32), (7, DType.F16), (2, DType.BF16), (5, null), (3, DType.F32), (64, DType.F16), (1, DType.BF16), (9, DType.F32), (4, null)]),
         (64, 64, [(16, null)]),
         (260, 96, [(8, DType.BF16)]),
+        (449, 441, [(1, DType.F16), (32, null)]), // ~198k elements, ~6.5M FMAs: enough work for 3 threads on every backend
     ];
 
     [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDTypeAndTranspose))]

@@ -51,17 +51,31 @@ public static class RandomTensors
     }
 
     /// <summary>Element i as double (exact widening).</summary>
-    public static double Get(Tensor t, long i)
+    public static unsafe double Get(Tensor t, long i)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return ScalarMath.Load(t.Pointer, t.DType, i);
+        nint p = t.Pointer;
+        return t.DType switch
+        {
+            DType.F32 => ((float*)p)[i],
+            DType.F16 => (double)((Half*)p)[i],
+            DType.BF16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[i] << 16),
+            _ => ScalarMath.Load(p, t.DType, i),
+        };
     }
 
     /// <summary>Stores (float)value rounded to the tensor's dtype.</summary>
-    public static void Set(Tensor t, long i, double value)
+    public static unsafe void Set(Tensor t, long i, double value)
     {
         ArgumentNullException.ThrowIfNull(t);
-        ScalarMath.Store(t.Pointer, t.DType, i, (float)value);
+        nint p = t.Pointer;
+        switch (t.DType)
+        {
+            case DType.F32: ((float*)p)[i] = (float)value; break;
+            case DType.F16: ((Half*)p)[i] = (Half)(float)value; break;
+            case DType.BF16: ((BFloat16*)p)[i] = BFloat16.FromSingle((float)value); break;
+            default: ScalarMath.Store(p, t.DType, i, (float)value); break;
+        }
     }
 
     /// <summary>Every element as double.</summary>

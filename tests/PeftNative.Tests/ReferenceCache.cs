@@ -11,7 +11,13 @@ public static class ReferenceCache
 {
     private static readonly ConcurrentDictionary<string, (double[] Expected, double[]? Magnitude)> Cache = new();
 
+    private static readonly ConcurrentDictionary<string, object> Inputs = new();
+
     /// <summary>Returns the cached result for <paramref name="caseName"/>, computing it on first use.</summary>
     public static (double[] Expected, double[]? Magnitude) Get(string caseName, Func<(double[], double[]?)> compute) =>
         Cache.GetOrAdd(caseName, _ => compute());
+
+    /// <summary>Any per-case data (input bytes, expected bits) built once per run from the case's seed.</summary>
+    public static T GetData<T>(string caseName, Func<T> build) where T : class =>
+        (T)Inputs.GetOrAdd(caseName, _ => build());
 }

@@ -25,6 +25,16 @@ public class ScaleTests
                     RunCase(backend, config, wType, lType, shape, rows, inverse);
     }
 
+    /// <summary>W of ~197k elements: enough for 3 threads.</summary>
+    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
+    public void LargeEnoughForThreeThreads(BackendConfig config, DType wType)
+    {
+        using var backend = config.Create();
+        foreach (bool rows in new[] { true, false })
+            foreach (bool inverse in new[] { false, true })
+                RunCase(backend, config, wType, rows ? DType.BF16 : DType.F16, [389, 507], rows, inverse);
+    }
+
     [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
     public void EveryVectorTail(BackendConfig config, DType wType)
     {

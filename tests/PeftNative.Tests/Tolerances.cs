@@ -69,6 +69,8 @@ public static class Tolerances
         var failures = new StringBuilder();
         int failed = 0;
         double errSq = 0, refSq = 0;
+        double rtol = F32Rtol * Math.Sqrt(Math.Max(1, terms));
+        bool f32 = got.DType == DType.F32;
         for (long j = 0; j < expected.Length; j++)
         {
             double e = expected[j];
@@ -91,7 +93,7 @@ public static class Tolerances
             else
             {
                 double mag = magnitude?[j] ?? Math.Abs(e);
-                double allowed = Allowed(got.DType, e, mag, terms);
+                double allowed = f32 ? rtol * (mag + Math.Abs(e)) : rtol * mag + Ulp(got.DType, e);
                 double diff = Math.Abs(g - e);
                 if (!(diff <= allowed))
                     problem = $"|diff| {diff:G6} > allowed {allowed:G6}";
