@@ -46,7 +46,6 @@ public class AffineTests
         RunCase(backend, config, DType.F32, DType.F32, [2_200_013], k: 2, guardOffset: 0);
         RunCase(backend, config, DType.F32, DType.F32, [2_200_013], k: 2, guardOffset: 3);
         RunCase(backend, config, DType.F16, DType.BF16, [4_200_011], k: 1, guardOffset: 0);
-        RunCase(backend, config, DType.BF16, DType.F16, [4_200_011], k: 1, guardOffset: 1);
     }
 
     [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
@@ -110,7 +109,7 @@ public class AffineTests
         using var backend = config.Create();
         foreach (long n in new long[] { 1, 7, 31, 67, 130, 1031, 70_001, 200_003 })
         {
-            for (int variant = 0; variant < 3; variant++)
+            for (int variant = 0; variant < (n > 100_000 ? 1 : 3); variant++)
             {
                 string name = $"affine-inplace/{dtype}/{n}/{variant}";
                 var rng = RandomTensors.For(name);

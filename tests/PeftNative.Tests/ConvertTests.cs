@@ -124,7 +124,6 @@ public class ConvertTests
         RunCase(backend, config, DType.F32, DType.BF16, 4_200_011, 3);
         RunCase(backend, config, DType.F16, DType.F32, 2_200_013, 1);
         RunCase(backend, config, DType.BF16, DType.F32, 2_200_013, 0);
-        RunCase(backend, config, DType.BF16, DType.F16, 4_200_011, 0);
     }
 
     private static void RunCase(IKernelBackend backend, BackendConfig config, DType from, DType to, long n, int? guardOffset)
@@ -150,9 +149,10 @@ public class ConvertTests
         backend.Convert(src, dst.View);
         string context = $"{config} convert {from.ShortName()}->{to.ShortName()} n={n}";
         dst.AssertGuardsIntact(context);
+        var actual = BitsOf(dst.View);
         for (long i = 0; i < n; i++)
         {
-            uint got = RandomTensors.Bits(dst.View, i);
+            uint got = actual[i];
             if (expected[i] != got)
                 Assert.Fail($"{context}: index {i} source {RandomTensors.Get(src, i):R}: expected 0x{expected[i]:X} actual 0x{got:X}");
         }
@@ -285,6 +285,20 @@ public class ConvertTests
             Assert.That(BitConverter.HalfToUInt16Bits((Half)v), Is.EqualTo((ushort)i));
             Assert.That(FloatOracles.ToHalfBits(v), Is.EqualTo((ushort)i));
         }
+    }
+
+    private static uint[] BitsOf(Tensor t)
+    {
+        var r = new uint[t.ElementCount];
+        if (t.DType.SizeOf() == 4)
+            t.AsSpan<uint>().CopyTo(r);
+        else
+        {
+            var s = t.AsSpan<ushort>();
+            for (int i = 0; i < s.Length; i++)
+                r[i] = s[i];
+        }
+        return r;
     }
 
     /// <summary>Expected bits of a non-NaN float stored in <paramref name="to"/>.</summary>

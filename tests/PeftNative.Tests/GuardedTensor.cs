@@ -33,7 +33,8 @@ public sealed class GuardedTensor : IDisposable
         _back = 37;
         long n = shape.Aggregate(1L, (a, b) => a * b);
         _backing = Tensor.Allocate(dtype, _front + n + _back);
-        rng.NextBytes(_backing.AsBytes());
+        rng.NextBytes(_backing.AsBytes()[..(_front * _elementSize)]);
+        rng.NextBytes(_backing.AsBytes()[(int)((_front + n) * _elementSize)..]);
         View = Tensor.FromPointer(_backing.Pointer + _front * _elementSize, dtype, shape);
         if (fillRandom)
             RandomTensors.Fill(rng, View);
@@ -54,8 +55,10 @@ public sealed class GuardedTensor : IDisposable
             DType.BF16 => 0xFFDEu,
             _ => 0xFFFF_FFFFu,
         };
-        for (long i = 0; i < View.ElementCount; i++)
-            RandomTensors.SetBits(View, i, bits);
+        if (View.DType.SizeOf() == 4)
+            View.AsSpan<uint>().Fill(bits);
+        else
+            View.AsSpan<ushort>().Fill((ushort)bits);
     }
 
     /// <summary>Asserts both guards are bit-identical to what they were.</summary>

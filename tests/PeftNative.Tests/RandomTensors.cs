@@ -79,12 +79,26 @@ public static class RandomTensors
     }
 
     /// <summary>Every element as double.</summary>
-    public static double[] ToDoubles(Tensor t)
+    public static unsafe double[] ToDoubles(Tensor t)
     {
         ArgumentNullException.ThrowIfNull(t);
         var r = new double[t.ElementCount];
-        for (long i = 0; i < r.Length; i++)
-            r[i] = Get(t, i);
+        nint p = t.Pointer;
+        switch (t.DType)
+        {
+            case DType.F32:
+                for (long i = 0; i < r.Length; i++) r[i] = ((float*)p)[i];
+                break;
+            case DType.F16:
+                for (long i = 0; i < r.Length; i++) r[i] = (double)((Half*)p)[i];
+                break;
+            case DType.BF16:
+                for (long i = 0; i < r.Length; i++) r[i] = BitConverter.UInt32BitsToSingle((uint)((ushort*)p)[i] << 16);
+                break;
+            default:
+                for (long i = 0; i < r.Length; i++) r[i] = Get(t, i);
+                break;
+        }
         return r;
     }
 
@@ -105,10 +119,12 @@ public static class RandomTensors
     }
 
     /// <summary>Raw bits of element i (zero-extended).</summary>
-    public static uint Bits(Tensor t, long i)
+    public static unsafe uint Bits(Tensor t, long i)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return t.DType.SizeOf() == 4 ? t.AsSpan<uint>()[(int)i] : t.AsSpan<ushort>()[(int)i];
+        ArgumentOutOfRangeException.ThrowIfNegative(i);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(i, t.ElementCount);
+        return t.DType.SizeOf() == 4 ? ((uint*)t.Pointer)[i] : ((ushort*)t.Pointer)[i];
     }
 
     /// <summary>Sets the raw bits of element i.</summary>
