@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Globalization;
+using PeftNative.Benchmarking;
+using Spectre.Console;
+
+namespace PeftNative.Cli.Commands;
+
+/// <summary>
+/// <c>peftnative bench [--quick] [--json] [--backend NAME] [--threads N]</c>: the bandwidth-ratio
+/// harness (<see cref="BandwidthHarness"/>). Exit code 0 — a measurement does not fail; 2 with a
+/// one-line reason on standard error for bad usage (unknown option or backend, a bad thread count,
+/// or a backend named explicitly that cannot load here).
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Exit code for bad usage.</summary>
+    public const int UsageExitCode = 2;
+
+    private const string Description =
+        "Measure the kernels against this machine's roofs, in one run: a memory probe (in-place read-modify-write " +
+        "over an array far larger than the caches, bytes read + written), an f32 FMA probe with the widest vectors, " +
+        "and a bf16 dot probe (VDPBF16PS where present), then every kernel cold (each timed run on another copy of W " +
+        "from a set of at least 1 GiB, buffers touched before timing). Prints seconds (best of the cold runs after a " +
+        "warm-up), GB/s, and roofline = max(bytes / memory probe, flops / compute probe) / seconds, where the compute " +
+        "probe is the f32 FMA probe, or max(f32 FMA probe, bf16 probe) for bf16 factors, since a kernel that widens " +
+        "bf16 to f32 runs at the f32 FMA rate. Bytes: lowrank_merge and scale = 2 x |W|, affine = (k+1) x n x size, " +
+        "convert = n x (src size + dst size); flops (lowrank_merge only) = 2 x rows x cols x r. Uses libpeft_native's " +
+        "probes when it loads, else managed ones (the output says which). Exit code 0; 2 on bad usage.";
+
+    /// <summary>Creates the <c>bench</c> subcommand.</summary>
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "Fewer cases, runs and shorter probes: finishes in under a minute on 2 cores.",
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object {\"probe\": {...}, \"results\": [...], \"errors\", \"notes\", \"settings\"} instead of the table (convert dtypes read \"src->dst\").",
+        };
+        var backend = new Option<string?>("--backend")
+        {
+            Description = "native-cpu, managed or reference (reference: 512x512 only, it is slow). Default: every available CPU backend (native-cpu when libpeft_native loads, and managed).",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "NAME",
+        };
+        var threads = new Option<string?>("--threads")
+        {
+            Description = "Threads for the kernels and the probes (default: all logical CPUs).",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "N",
+        };
+        var command = new Command("bench", Description) { quick, json, backend, threads };
+        // Bad usage of bench is reported by bench itself (exit 2, one line), not by the parser.
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse =>
+        {
+            if (parse.UnmatchedTokens.Count > 0)
+                return Usage($"unexpected argument '{parse.UnmatchedTokens[0]}' (usage: peftnative bench [--quick] [--json] [--backend NAME] [--threads N])");
+
+            string? backendName = parse.GetValue(backend);
+            if (parse.GetResult(backend) is not null && string.IsNullOrWhiteSpace(backendName))
+                return Usage($"--backend needs a name ({string.Join(", ", BenchOptions.KnownBackends)})");
+            backendName = backendName?.Trim().ToLowerInvariant();
+            if (backendName is not null && !BenchOptions.KnownBackends.Contains(backendName))
+                return Usage($"unknown backend '{backendName}' (expected {string.Join(", ", BenchOptions.KnownBackends)})");
+
+            int threadCount = 0;
+            string? threadText = parse.GetValue(threads);
+            if (parse.GetResult(threads) is not null
+                && (!int.TryParse(threadText, NumberStyles.None, CultureInfo.InvariantCulture, out threadCount) || threadCount < 1 || threadCount > 4096))
+                return Usage($"--threads needs a whole number from 1 to 4096, got '{threadText}'");
+
+            bool asJson = parse.GetValue(json);
+            var options = new BenchOptions
+            {
+                Quick = parse.GetValue(quick),
+                Backends = backendName is null ? null : [backendName],
+                Threads = threadCount,
+                Progress = Console.IsErrorRedirected ? null : ProgressLine,
+            };
+            return Run(options, asJson);
+        });
+        return command;
+    }
+
+    private static int Run(BenchOptions options, bool asJson)
+    {
+        BenchReport report;
+        try
+        {
+            report = BandwidthHarness.Run(options);
+        }
+        catch (ArgumentException e)
+        {
+            ClearProgress(options);
+            return Usage(e.Message.Split('\n', 2)[0].Replace("bench: ", "", StringComparison.Ordinal));
+        }
+        ClearProgress(options);
+        if (asJson)
+        {
+            Console.Out.WriteLine(report.ToJson());
+            return 0;
+        }
+        WriteTable(report);
+        return 0;
+    }
+
+    private static int Usage(string reason)
+    {
+        Console.Error.WriteLine($"peftnative bench: {reason}");
+        return UsageExitCode;
+    }
+
+    private static void ProgressLine(string line)
+    {
+        int width = Math.Max(20, SafeWindowWidth() - 1);
+        string text = "bench: " + line;
+        if (text.Length > width)
+            text = text[..width];
+        Console.Error.Write("\r" + text.PadRight(width));
+    }
+
+    private static void ClearProgress(BenchOptions options)
+    {
+        if (options.Progress is not null)
+            Console.Error.Write("\r" + new string(' ', Math.Max(20, SafeWindowWidth() - 1)) + "\r");
+    }
+
+    private static int SafeWindowWidth()
+    {
+        try
+        {
+            return Console.WindowWidth > 0 ? Console.WindowWidth : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
+    }
+
+    private static void WriteTable(BenchReport report)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        if (Console.IsOutputRedirected)
+            console.Profile.Width = 160;
+
+        var p = report.Probe;
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"probe ({p.Source}, {p.VectorBits}-bit, {p.Threads} thread{(p.Threads == 1 ? "" : "s")}): memory RMW {p.MemGbps:F1} GB/s (read + write, {p.MemBytes >> 20} MiB) | f32 FMA {p.FmaGflops:F1} GFLOP/s | bf16 dot {p.Bf16Gflops:F1} GFLOP/s ({p.Bf16Method}) | bf16 roof = max(f32 FMA, bf16 dot) = {p.Bf16RoofGflops:F1} GFLOP/s")));
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn("kernel");
+        table.AddColumn("backend");
+        table.AddColumn("dtype");
+        table.AddColumn("shape");
+        table.AddColumn(new TableColumn("r").RightAligned());
+        table.AddColumn(new TableColumn("k").RightAligned());
+        table.AddColumn(new TableColumn("thr").RightAligned());
+        table.AddColumn(new TableColumn("best ms").RightAligned());
+        table.AddColumn(new TableColumn("median ms").RightAligned());
+        table.AddColumn(new TableColumn("GB/s").RightAligned());
+        table.AddColumn(new TableColumn("roofline").RightAligned());
+        table.AddColumn("bound");
+        foreach (var r in report.Results)
+        {
+            double threshold = r.Backend switch { "native-cpu" => 0.8, "managed" => 0.6, _ => 0 };
+            string roof = r.Roofline.ToString("F2", CultureInfo.InvariantCulture);
+            string roofCell = threshold > 0 && r.Roofline < threshold ? $"[bold red]{roof}[/]" : threshold > 0 ? $"[green]{roof}[/]" : roof;
+            table.AddRow(
+                r.Kernel + (r.FanInFanOut ? " (fan_in_fan_out)" : ""),
+                r.Backend,
+                Markup.Escape(r.DType),
+                r.Shape,
+                r.Rank?.ToString(CultureInfo.InvariantCulture) ?? "",
+                r.Inputs.ToString(CultureInfo.InvariantCulture),
+                r.Threads.ToString(CultureInfo.InvariantCulture),
+                (r.Seconds * 1e3).ToString("F3", CultureInfo.InvariantCulture),
+                (r.MedianSeconds * 1e3).ToString("F3", CultureInfo.InvariantCulture),
+                r.Gbps.ToString("F1", CultureInfo.InvariantCulture),
+                roofCell,
+                r.Bound);
+        }
+        console.Write(table);
+
+        int runs = report.Results.Count > 0 ? report.Results.Max(r => r.Runs) : 0;
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"best of up to {runs} cold runs after {report.Settings.WarmupRuns} warm-up (each run on another copy from a >= {report.Settings.ColdSetBytes >> 20} MiB set); roofline = max(bytes / memory probe, flops / compute probe) / best seconds;"));
+        console.WriteLine("compute probe = f32 FMA, or max(f32 FMA, bf16 dot) for bf16 factors (a kernel that widens bf16 to f32 runs at the f32 FMA rate); flagged: roofline < 0.8 (native-cpu), < 0.6 (managed).");
+        foreach (var note in report.Notes)
+            console.WriteLine("note: " + note);
+        foreach (var group in report.Errors.GroupBy(e => (e.Backend, e.Message)))
+        {
+            var labels = group.Select(e => $"{e.Kernel} {e.DType}{(e.Rank is { } rank ? $" r={rank}" : e.Kernel == "affine" ? $" k={e.Inputs}" : "")}").ToList();
+            console.WriteLine($"error: {group.Key.Backend}: {labels.Count} case{(labels.Count == 1 ? "" : "s")} not measured ({group.Key.Message}): {string.Join(", ", labels)}");
+        }
+    }
+}
