@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.Globalization;
 using PeftNative.Benchmarking;
 using Spectre.Console;
@@ -41,37 +42,44 @@ public static class BenchCommand
         var backend = new Option<string?>("--backend")
         {
             Description = "native-cpu, managed or reference (reference: 512x512 only, it is slow). Default: every available CPU backend (native-cpu when libpeft_native loads, and managed).",
-            Arity = ArgumentArity.ZeroOrOne,
             HelpName = "NAME",
         };
         var threads = new Option<string?>("--threads")
         {
             Description = "Threads for the kernels and the probes (default: all logical CPUs).",
-            Arity = ArgumentArity.ZeroOrOne,
             HelpName = "N",
         };
         var command = new Command("bench", Description) { quick, json, backend, threads };
-        // Bad usage of bench is reported by bench itself (exit 2, one line), not by the parser.
-        command.TreatUnmatchedTokensAsErrors = false;
-        command.SetAction(parse =>
+        command.Action = new BenchAction(quick, json, backend, threads);
+        return command;
+    }
+
+    /// <summary>
+    /// The action; it also receives parse errors (<see cref="ClearsParseErrors"/>) so that bad usage of
+    /// bench exits 2 with one line, as the spec asks, instead of the parser's exit 1 and help text.
+    /// </summary>
+    private sealed class BenchAction(Option<bool> quick, Option<bool> json, Option<string?> backend, Option<string?> threads)
+        : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
         {
+            if (parse.Errors.Count > 0)
+                return Usage(parse.Errors[0].Message);
             if (parse.UnmatchedTokens.Count > 0)
                 return Usage($"unexpected argument '{parse.UnmatchedTokens[0]}' (usage: peftnative bench [--quick] [--json] [--backend NAME] [--threads N])");
 
-            string? backendName = parse.GetValue(backend);
-            if (parse.GetResult(backend) is not null && string.IsNullOrWhiteSpace(backendName))
-                return Usage($"--backend needs a name ({string.Join(", ", BenchOptions.KnownBackends)})");
-            backendName = backendName?.Trim().ToLowerInvariant();
+            string? backendName = parse.GetValue(backend)?.Trim().ToLowerInvariant();
             if (backendName is not null && !BenchOptions.KnownBackends.Contains(backendName))
                 return Usage($"unknown backend '{backendName}' (expected {string.Join(", ", BenchOptions.KnownBackends)})");
 
             int threadCount = 0;
             string? threadText = parse.GetValue(threads);
-            if (parse.GetResult(threads) is not null
+            if (threadText is not null
                 && (!int.TryParse(threadText, NumberStyles.None, CultureInfo.InvariantCulture, out threadCount) || threadCount < 1 || threadCount > 4096))
                 return Usage($"--threads needs a whole number from 1 to 4096, got '{threadText}'");
 
-            bool asJson = parse.GetValue(json);
             var options = new BenchOptions
             {
                 Quick = parse.GetValue(quick),
@@ -79,9 +87,8 @@ public static class BenchCommand
                 Threads = threadCount,
                 Progress = Console.IsErrorRedirected ? null : ProgressLine,
             };
-            return Run(options, asJson);
-        });
-        return command;
+            return Run(options, parse.GetValue(json));
+        }
     }
 
     private static int Run(BenchOptions options, bool asJson)
