@@ -407,7 +407,7 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
     int64_t lfloats, rfloats, total;
     if (__builtin_mul_overflow(lpanels * mr, R, &lfloats) ||
         __builtin_mul_overflow(rpanels * nr, R, &rfloats) ||
-        __builtin_add_overflow(lfloats, rfloats, &total) || total > INT64_MAX / 8)
+        __builtin_add_overflow(lfloats, rfloats + 16, &total) || total > INT64_MAX / 8)
         return pn_fail(PN_ERR_OUT_OF_MEMORY, "%s: packed factors too large", fn);
     float* scratch = (float*)scratch_alloc((size_t)total * sizeof(float));
     if (!scratch)
@@ -416,8 +416,9 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
 
     int t = pn_effective_threads(threads, rows * cols, PN_MIN_WORK);
 
+    /* Rp starts 64-byte aligned (its panels are read with aligned vector loads). */
     pack_job pj = {factors, count, transpose, rows, cols, R, mr, nr, lpanels, rpanels,
-                   scratch, scratch + lfloats};
+                   scratch, scratch + ((lfloats + 15) & ~(int64_t)15)};
     pn_parallel_for(lpanels + rpanels, t, pack_task, &pj);
 
     merge_job mj;

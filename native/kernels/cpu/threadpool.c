@@ -29,6 +29,7 @@ typedef struct pn_pool {
     int64_t chunks;
     _Atomic int64_t next;
     pthread_t threads[PN_MAX_THREADS];
+    uint64_t start_generation[PN_MAX_THREADS]; /* generation before the worker was created */
 } pn_pool;
 
 static pn_pool g_pool = {
@@ -53,7 +54,7 @@ static void* worker_main(void* arg)
     pn_pool* p = &g_pool;
     uint64_t seen = 0;
     pthread_mutex_lock(&p->lock);
-    seen = p->generation;
+    seen = p->start_generation[index];
     for (;;) {
         while (p->generation == seen) pthread_cond_wait(&p->wake, &p->lock);
         seen = p->generation;
@@ -113,6 +114,7 @@ void pn_parallel_for(int64_t chunks, int threads, pn_task_fn fn, void* ctx)
     }
     pthread_mutex_lock(&p->lock);
     while (p->nworkers < threads - 1) {
+        p->start_generation[p->nworkers] = p->generation;
         if (pthread_create(&p->threads[p->nworkers], NULL, worker_main,
                            (void*)(intptr_t)p->nworkers) != 0)
             break;

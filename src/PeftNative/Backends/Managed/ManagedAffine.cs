@@ -5,12 +5,13 @@ using System.Runtime.Intrinsics.X86;
 namespace PeftNative.Backends.Managed;
 
 /// <summary>
-/// Affine combination <c>out[j] = c + Σ_i w_i · x_i[j]</c>: one pass, blocks of elements in
-/// registers, the inner loop over inputs (each input read once, out written once, f32 FMA
-/// accumulation in input order, one rounding on store). In place is safe: every block is read
-/// completely before it is written, and the ragged tail is the last full vector, computed
-/// before the loop and stored after it. Large outputs that alias no input use non-temporal
-/// stores (the write then costs no read for ownership).
+/// Affine combination <c>out[j] = c + Σ_i w_i · x_i[j]</c> in one pass: per block of
+/// <see cref="ManagedBlock{TS, TV}.Size"/> elements, every input is widened and accumulated (f32
+/// FMA, input order) into an L1 block, which is then rounded once into the output. Each input is
+/// read once and the output written once; in place is safe because a block is read completely
+/// before it is written, and the ragged tail is the last full vector, computed before the blocks
+/// and stored after them. Large outputs that alias no input use non-temporal stores (the write
+/// then costs no read for ownership).
 /// </summary>
 internal static unsafe class ManagedAffine
 {
@@ -31,19 +32,21 @@ internal static unsafe class ManagedAffine
             pointers[i] = (void*)inputs[i].Pointer;
             inPlace |= inputs[i].IsSameMemory(output);
         }
-        long n = output.ElementCount;
+        nint n = (nint)output.ElementCount;
         bool nonTemporal = !inPlace && output.ByteLength >= NonTemporalBytes && output.Pointer % 64 == 0;
         fixed (float* w = weights)
         {
-            var args = new Args(pointers, w, k, constant, (void*)output.Pointer, nonTemporal, threads);
+            var args = new Args(pointers, w, k, constant, (void*)output.Pointer);
             switch (width)
             {
-                case ManagedVectorWidth.V512: Dispatch<Simd512, Vector512<float>>(args, inputs[0].DType, output.DType, (nint)n); break;
-                case ManagedVectorWidth.V256: Dispatch<Simd256, Vector256<float>>(args, inputs[0].DType, output.DType, (nint)n); break;
-                case ManagedVectorWidth.V128: Dispatch<Simd128, Vector128<float>>(args, inputs[0].DType, output.DType, (nint)n); break;
-                default: Dispatch<SimdScalar, float>(args, inputs[0].DType, output.DType, (nint)n); break;
+                case ManagedVectorWidth.V512: Dispatch<Simd512, Vector512<float>>(args, inputs[0].DType, output.DType, n, nonTemporal, threads); break;
+                case ManagedVectorWidth.V256: Dispatch<Simd256, Vector256<float>>(args, inputs[0].DType, output.DType, n, nonTemporal, threads); break;
+                case ManagedVectorWidth.V128: Dispatch<Simd128, Vector128<float>>(args, inputs[0].DType, output.DType, n, nonTemporal, threads); break;
+                default: Dispatch<SimdScalar, float>(args, inputs[0].DType, output.DType, n, nonTemporal, threads); break;
             }
         }
+        if (nonTemporal && Sse.IsSupported)
+            Sse.StoreFence();
         GC.KeepAlive(output);
     }
 
@@ -54,53 +57,53 @@ internal static unsafe class ManagedAffine
         public readonly int Count;
         public readonly float Constant;
         public readonly void* Output;
-        public readonly bool NonTemporal;
-        public readonly int Threads;
 
-        public Args(void** inputs, float* weights, int count, float constant, void* output, bool nonTemporal, int threads)
+        public Args(void** inputs, float* weights, int count, float constant, void* output)
         {
             Inputs = inputs;
             Weights = weights;
             Count = count;
             Constant = constant;
             Output = output;
-            NonTemporal = nonTemporal;
-            Threads = threads;
         }
     }
 
-    private static void Dispatch<TS, TV>(Args a, DType input, DType output, nint n) where TS : ISimd<TV> where TV : unmanaged
+    private static void Dispatch<TS, TV>(Args a, DType input, DType output, nint n, bool nonTemporal, int threads) where TS : ISimd<TV> where TV : unmanaged
     {
         switch (input)
         {
-            case DType.F32: Dispatch<TS, TV, F32Storage>(a, output, n); break;
-            case DType.F16: Dispatch<TS, TV, F16Storage>(a, output, n); break;
-            default: Dispatch<TS, TV, BF16Storage>(a, output, n); break;
+            case DType.F32: Dispatch<TS, TV, F32Storage>(a, output, n, nonTemporal, threads); break;
+            case DType.F16: Dispatch<TS, TV, F16Storage>(a, output, n, nonTemporal, threads); break;
+            default: Dispatch<TS, TV, BF16Storage>(a, output, n, nonTemporal, threads); break;
         }
     }
 
-    private static void Dispatch<TS, TV, TIn>(Args a, DType output, nint n) where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage
+    private static void Dispatch<TS, TV, TIn>(Args a, DType output, nint n, bool nonTemporal, int threads) where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage
     {
         switch (output)
         {
-            case DType.F32: Launch(new Job<TS, TV, TIn, F32Storage> { A = a }, a, n); break;
-            case DType.F16: Launch(new Job<TS, TV, TIn, F16Storage> { A = a }, a, n); break;
-            default: Launch(new Job<TS, TV, TIn, BF16Storage> { A = a }, a, n); break;
+            case DType.F32: Dispatch<TS, TV, TIn, F32Storage>(a, n, nonTemporal, threads); break;
+            case DType.F16: Dispatch<TS, TV, TIn, F16Storage>(a, n, nonTemporal, threads); break;
+            default: Dispatch<TS, TV, TIn, BF16Storage>(a, n, nonTemporal, threads); break;
         }
     }
 
-    private static void Launch<TJob>(TJob job, Args a, nint n) where TJob : struct, IRangeJob
+    private static void Dispatch<TS, TV, TIn, TOut>(Args a, nint n, bool nonTemporal, int threads)
+        where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage
     {
-        ManagedParallel.For(job, n, align: 256, MinPerThread, a.Threads);
-        if (a.NonTemporal && Sse.IsSupported)
-            Sse.StoreFence();
+        // Chunk starts are multiples of 256 elements, so blocks stay aligned for non-temporal stores.
+        if (nonTemporal)
+            ManagedParallel.For(new Job<TS, TV, TIn, TOut, NonTemporalStores> { A = a }, n, 256, MinPerThread, threads);
+        else
+            ManagedParallel.For(new Job<TS, TV, TIn, TOut, CachedStores> { A = a }, n, 256, MinPerThread, threads);
     }
 
-    private struct Job<TS, TV, TIn, TOut> : IRangeJob
-        where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage
+    private struct Job<TS, TV, TIn, TOut, TStore> : IRangeJob
+        where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
     {
         public Args A;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(nint start, nint end)
         {
             int nv = TS.Count;
@@ -115,63 +118,26 @@ internal static unsafe class ManagedAffine
                 }
                 return;
             }
+            float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
+            float* tail = stackalloc float[nv];
             // The last full vector, read before anything is written (the output may be an input).
             nint last = end - nv;
-            TV tail = Combine(last);
-            nint jj = A.NonTemporal ? Blocks<NonTemporalStores>(start, end) : Blocks<CachedStores>(start, end);
-            for (; jj + nv <= end; jj += nv)
-                TOut.Store<TS, TV>(A.Output, jj, Combine(jj));
-            TOut.Store<TS, TV>(A.Output, last, tail);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TV Combine(nint j)
-        {
-            TV acc = TS.Broadcast(A.Constant);
-            for (int i = 0; i < A.Count; i++)
-                acc = TS.Fma(TS.Broadcast(A.Weights[i]), TIn.Load<TS, TV>(A.Inputs[i], j), acc);
-            return acc;
-        }
-
-        /// <summary>Four vectors per step; returns where it stopped.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly nint Blocks<TStore>(nint start, nint end) where TStore : IStoreKind
-        {
-            int nv = TS.Count;
-            void** inputs = A.Inputs;
-            float* weights = A.Weights;
-            int count = A.Count;
-            void* output = A.Output;
-            TV c = TS.Broadcast(A.Constant);
-            nint j = start;
-            for (; j + 4 * nv <= end; j += 4 * nv)
+            Combine(last, tail, nv);
+            nint full = start + (end - start) / nv * nv;
+            for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
             {
-                TV a0 = c, a1 = c, a2 = c, a3 = c;
-                for (int i = 0; i < count; i++)
-                {
-                    void* x = inputs[i];
-                    TV w = TS.Broadcast(weights[i]);
-                    a0 = TS.Fma(w, TIn.Load<TS, TV>(x, j), a0);
-                    a1 = TS.Fma(w, TIn.Load<TS, TV>(x, j + nv), a1);
-                    a2 = TS.Fma(w, TIn.Load<TS, TV>(x, j + 2 * nv), a2);
-                    a3 = TS.Fma(w, TIn.Load<TS, TV>(x, j + 3 * nv), a3);
-                }
-                if (TStore.NonTemporal)
-                {
-                    TOut.StoreNonTemporal<TS, TV>(output, j, a0);
-                    TOut.StoreNonTemporal<TS, TV>(output, j + nv, a1);
-                    TOut.StoreNonTemporal<TS, TV>(output, j + 2 * nv, a2);
-                    TOut.StoreNonTemporal<TS, TV>(output, j + 3 * nv, a3);
-                }
-                else
-                {
-                    TOut.Store<TS, TV>(output, j, a0);
-                    TOut.Store<TS, TV>(output, j + nv, a1);
-                    TOut.Store<TS, TV>(output, j + 2 * nv, a2);
-                    TOut.Store<TS, TV>(output, j + 3 * nv, a3);
-                }
+                int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
+                Combine(j, block, count);
+                ManagedBlock<TS, TV>.Store<TOut, TStore>(block, A.Output, j, count);
             }
-            return j;
+            ManagedBlock<TS, TV>.Store<TOut, CachedStores>(tail, A.Output, last, nv);
+        }
+
+        private readonly void Combine(nint index, float* acc, int count)
+        {
+            ManagedBlock<TS, TV>.MultiplyAddFirst<TIn>(A.Inputs[0], index, A.Weights[0], A.Constant, acc, count);
+            for (int i = 1; i < A.Count; i++)
+                ManagedBlock<TS, TV>.MultiplyAdd<TIn>(A.Inputs[i], index, A.Weights[i], acc, count);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -62,19 +63,28 @@ internal static unsafe class ManagedConvert
     {
         switch (output)
         {
-            case DType.F32: ManagedParallel.For(new Job<TS, TV, TIn, F32Storage> { A = a }, n, 256, MinPerThread, a.Threads); break;
-            case DType.F16: ManagedParallel.For(new Job<TS, TV, TIn, F16Storage> { A = a }, n, 256, MinPerThread, a.Threads); break;
-            default: ManagedParallel.For(new Job<TS, TV, TIn, BF16Storage> { A = a }, n, 256, MinPerThread, a.Threads); break;
+            case DType.F32: Dispatch<TS, TV, TIn, F32Storage>(a, n); break;
+            case DType.F16: Dispatch<TS, TV, TIn, F16Storage>(a, n); break;
+            default: Dispatch<TS, TV, TIn, BF16Storage>(a, n); break;
         }
+    }
+
+    private static void Dispatch<TS, TV, TIn, TOut>(Args a, nint n) where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage
+    {
+        if (a.NonTemporal)
+            ManagedParallel.For(new Job<TS, TV, TIn, TOut, NonTemporalStores> { A = a }, n, 256, MinPerThread, a.Threads);
+        else
+            ManagedParallel.For(new Job<TS, TV, TIn, TOut, CachedStores> { A = a }, n, 256, MinPerThread, a.Threads);
         if (a.NonTemporal && Sse.IsSupported)
             Sse.StoreFence();
     }
 
-    private struct Job<TS, TV, TIn, TOut> : IRangeJob
-        where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage
+    private struct Job<TS, TV, TIn, TOut, TStore> : IRangeJob
+        where TS : ISimd<TV> where TV : unmanaged where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
     {
         public Args A;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(nint start, nint end)
         {
             int nv = TS.Count;
@@ -85,30 +95,18 @@ internal static unsafe class ManagedConvert
                     TOut.StoreScalar(dst, j, TIn.LoadScalar(src, j));
                 return;
             }
+            float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
+            float* tail = stackalloc float[nv];
             nint last = end - nv;
-            TV tail = TIn.Load<TS, TV>(src, last);
-            nint i = start;
-            if (A.NonTemporal)
+            ManagedBlock<TS, TV>.Load<TIn>(src, last, tail, nv);
+            nint full = start + (end - start) / nv * nv;
+            for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
             {
-                for (; i + 2 * nv <= end; i += 2 * nv)
-                {
-                    TV v0 = TIn.Load<TS, TV>(src, i), v1 = TIn.Load<TS, TV>(src, i + nv);
-                    TOut.StoreNonTemporal<TS, TV>(dst, i, v0);
-                    TOut.StoreNonTemporal<TS, TV>(dst, i + nv, v1);
-                }
+                int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
+                ManagedBlock<TS, TV>.Load<TIn>(src, j, block, count);
+                ManagedBlock<TS, TV>.Store<TOut, TStore>(block, dst, j, count);
             }
-            else
-            {
-                for (; i + 2 * nv <= end; i += 2 * nv)
-                {
-                    TV v0 = TIn.Load<TS, TV>(src, i), v1 = TIn.Load<TS, TV>(src, i + nv);
-                    TOut.Store<TS, TV>(dst, i, v0);
-                    TOut.Store<TS, TV>(dst, i + nv, v1);
-                }
-            }
-            for (; i + nv <= end; i += nv)
-                TOut.Store<TS, TV>(dst, i, TIn.Load<TS, TV>(src, i));
-            TOut.Store<TS, TV>(dst, last, tail);
+            ManagedBlock<TS, TV>.Store<TOut, CachedStores>(tail, dst, last, nv);
         }
     }
 }

@@ -18,9 +18,11 @@ namespace PeftNative.Backends.Managed;
 /// accumulators, adds Σ_r L[m, r] · right[r, n] by broadcast and FMA (in r order), and stores
 /// the tile back with one rounding. W is read and written exactly once.</item>
 /// <item>Columns are blocked so that one block of the packed right factor stays in L2 while
-/// every row tile of a thread's share passes over it; threads split the row tiles. Ragged
-/// tiles (last rows, last columns) go through a small f32 stack tile with the same microkernel,
-/// so every element sees the same arithmetic.</item>
+/// every row tile of a thread's share passes over it; threads split the row tiles. A 16-bit W,
+/// and the ragged edges of any W, go through an f32 strip (MR × 256 columns on the stack,
+/// zero-padded to whole tiles): widened once, updated by the same microkernel, rounded once on
+/// the way back, so every element sees the same arithmetic and the conversions run in their own
+/// short loops instead of crowding the microkernel's registers.</item>
 /// </list>
 /// </summary>
 internal static unsafe class ManagedLowRankMerge
@@ -30,6 +32,9 @@ internal static unsafe class ManagedLowRankMerge
 
     /// <summary>Bytes of packed right factor per column block (about half of a 512 KiB L2).</summary>
     private const int RightBlockBytes = 256 << 10;
+
+    /// <summary>Columns of the f32 staging strip (a multiple of every NR).</summary>
+    private const int StripColumns = 256;
 
     /// <summary>Multiply-adds per thread below which another thread does not pay.</summary>
     private const long MinFmaPerThread = 1L << 21;
@@ -136,6 +141,7 @@ internal static unsafe class ManagedLowRankMerge
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack<TF>(in LowRankUpdate u, bool fanInFanOut, float* left, float* right, nint offset, nint rank, int nr) where TF : IStorage
     {
         void* b = (void*)u.B.Pointer, a = (void*)u.A.Pointer;
@@ -201,47 +207,91 @@ internal static unsafe class ManagedLowRankMerge
     {
         public Args A;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(nint start, nint end)
         {
             int nr = 2 * TS.Count;
             nint rows = A.Rows, cols = A.Cols, rank = A.Rank;
             nint blockCols = Math.Max(nr, RightBlockBytes / sizeof(float) / rank / nr * nr);
+            // f32 staging strip for 16-bit W (and for ragged tiles): MR rows × StripColumns.
+            float* strip = stackalloc float[MR * StripColumns];
             for (nint c0 = 0; c0 < cols; c0 += blockCols)
             {
                 nint c1 = Math.Min(cols, c0 + blockCols);
                 for (nint t = start; t < end; t++)
                 {
                     nint row0 = t * MR;
-                    nint mr = Math.Min(MR, rows - row0);
+                    int mr = (int)Math.Min(MR, rows - row0);
                     float* lp = A.Left + t * rank * MR;
                     void* wRow = (byte*)A.Weight + (long)row0 * cols * TW.Size;
                     nint col = c0;
-                    if (mr == MR)
+                    if (TW.Size == sizeof(float) && mr == MR)
                     {
+                        // f32 W: the microkernel works on W itself.
                         for (; col + nr <= c1; col += nr)
-                            Tile<TS, TV, TW>((byte*)wRow + col * TW.Size, cols, lp, A.Right + col * rank, rank);
+                            Tile<TS, TV>((float*)wRow + col, cols, lp, A.Right + col * rank, rank);
                     }
-                    for (; col < c1; col += nr)
-                        EdgeTile(wRow, col, cols, (int)mr, (int)Math.Min(nr, cols - col), lp, A.Right + col * rank, rank);
+                    // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
+                    for (; col < c1; col += StripColumns)
+                    {
+                        int width = (int)Math.Min(StripColumns, c1 - col);
+                        int padded = (width + nr - 1) / nr * nr;
+                        LoadStrip(wRow, col, cols, mr, width, padded, strip);
+                        for (int j = 0; j < padded; j += nr)
+                            Tile<TS, TV>(strip + j, StripColumns, lp, A.Right + (col + j) * rank, rank);
+                        StoreStrip(wRow, col, cols, mr, width, strip);
+                    }
                 }
             }
         }
 
-        /// <summary>A partial tile through an f32 stack tile (same microkernel, same arithmetic).</summary>
-        private static void EdgeTile(void* wRow, nint col, nint ldw, int mr, int nc, float* lp, float* rp, nint rank)
+        /// <summary>Widens rows [0, mr) × columns [col, col + width) of W into the strip; zero elsewhere up to MR × padded.</summary>
+        private static void LoadStrip(void* w, nint col, nint ldw, int mr, int width, int padded, float* strip)
         {
-            int nr = 2 * TS.Count;
-            float* tile = stackalloc float[MR * nr];
+            int nv = TS.Count;
+            int full = width / nv * nv;
             for (int m = 0; m < MR; m++)
             {
-                for (int n = 0; n < nr; n++)
-                    tile[m * nr + n] = m < mr && n < nc ? TW.LoadScalar(wRow, m * ldw + col + n) : 0f;
+                float* dst = strip + m * StripColumns;
+                int j = 0;
+                if (m < mr)
+                {
+                    nint src = m * ldw + col;
+                    if (width >= nv)
+                    {
+                        ManagedBlock<TS, TV>.Load<TW>(w, src, dst, full);
+                        if (full != width)
+                            ManagedBlock<TS, TV>.Load<TW>(w, src + width - nv, dst + width - nv, nv);
+                        j = width;
+                    }
+                    for (; j < width; j++)
+                        dst[j] = TW.LoadScalar(w, src + j);
+                }
+                for (; j < padded; j++)
+                    dst[j] = 0f;
             }
-            Tile<TS, TV, F32Storage>(tile, nr, lp, rp, rank);
+        }
+
+        /// <summary>Rounds rows [0, mr) × columns [0, width) of the strip back into W (the last vector may overlap: same values).</summary>
+        private static void StoreStrip(void* w, nint col, nint ldw, int mr, int width, float* strip)
+        {
+            int nv = TS.Count;
+            int full = width / nv * nv;
             for (int m = 0; m < mr; m++)
             {
-                for (int n = 0; n < nc; n++)
-                    TW.StoreScalar(wRow, m * ldw + col + n, tile[m * nr + n]);
+                float* src = strip + m * StripColumns;
+                nint dst = m * ldw + col;
+                if (width >= nv)
+                {
+                    ManagedBlock<TS, TV>.Store<TW, CachedStores>(src, w, dst, full);
+                    if (full != width)
+                        ManagedBlock<TS, TV>.Store<TW, CachedStores>(src + width - nv, w, dst + width - nv, nv);
+                }
+                else
+                {
+                    for (int j = 0; j < width; j++)
+                        TW.StoreScalar(w, dst + j, src[j]);
+                }
             }
         }
     }
@@ -251,17 +301,17 @@ internal static unsafe class ManagedLowRankMerge
     /// 12 accumulators; per rank step two vector loads of the right panel, six broadcasts of the
     /// left sliver, twelve FMAs.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TS, TV, TW>(void* w, nint ldw, float* lp, float* rp, nint rank)
-        where TS : ISimd<TV> where TV : unmanaged where TW : IStorage
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TS, TV>(float* w, nint ldw, float* lp, float* rp, nint rank)
+        where TS : ISimd<TV> where TV : unmanaged
     {
         int nv = TS.Count;
-        TV c00 = TW.Load<TS, TV>(w, 0), c01 = TW.Load<TS, TV>(w, nv);
-        TV c10 = TW.Load<TS, TV>(w, ldw), c11 = TW.Load<TS, TV>(w, ldw + nv);
-        TV c20 = TW.Load<TS, TV>(w, 2 * ldw), c21 = TW.Load<TS, TV>(w, 2 * ldw + nv);
-        TV c30 = TW.Load<TS, TV>(w, 3 * ldw), c31 = TW.Load<TS, TV>(w, 3 * ldw + nv);
-        TV c40 = TW.Load<TS, TV>(w, 4 * ldw), c41 = TW.Load<TS, TV>(w, 4 * ldw + nv);
-        TV c50 = TW.Load<TS, TV>(w, 5 * ldw), c51 = TW.Load<TS, TV>(w, 5 * ldw + nv);
+        TV c00 = TS.LoadF32(w + 0), c01 = TS.LoadF32(w + nv);
+        TV c10 = TS.LoadF32(w + ldw), c11 = TS.LoadF32(w + ldw + nv);
+        TV c20 = TS.LoadF32(w + 2 * ldw), c21 = TS.LoadF32(w + 2 * ldw + nv);
+        TV c30 = TS.LoadF32(w + 3 * ldw), c31 = TS.LoadF32(w + 3 * ldw + nv);
+        TV c40 = TS.LoadF32(w + 4 * ldw), c41 = TS.LoadF32(w + 4 * ldw + nv);
+        TV c50 = TS.LoadF32(w + 5 * ldw), c51 = TS.LoadF32(w + 5 * ldw + nv);
         for (nint r = 0; r < rank; r++)
         {
             TV b0 = TS.LoadF32(rp), b1 = TS.LoadF32(rp + nv);
@@ -286,17 +336,17 @@ internal static unsafe class ManagedLowRankMerge
             rp += 2 * nv;
             lp += MR;
         }
-        TW.Store<TS, TV>(w, 0, c00);
-        TW.Store<TS, TV>(w, nv, c01);
-        TW.Store<TS, TV>(w, ldw, c10);
-        TW.Store<TS, TV>(w, ldw + nv, c11);
-        TW.Store<TS, TV>(w, 2 * ldw, c20);
-        TW.Store<TS, TV>(w, 2 * ldw + nv, c21);
-        TW.Store<TS, TV>(w, 3 * ldw, c30);
-        TW.Store<TS, TV>(w, 3 * ldw + nv, c31);
-        TW.Store<TS, TV>(w, 4 * ldw, c40);
-        TW.Store<TS, TV>(w, 4 * ldw + nv, c41);
-        TW.Store<TS, TV>(w, 5 * ldw, c50);
-        TW.Store<TS, TV>(w, 5 * ldw + nv, c51);
+        TS.StoreF32(w + 0, c00);
+        TS.StoreF32(w + nv, c01);
+        TS.StoreF32(w + ldw, c10);
+        TS.StoreF32(w + ldw + nv, c11);
+        TS.StoreF32(w + 2 * ldw, c20);
+        TS.StoreF32(w + 2 * ldw + nv, c21);
+        TS.StoreF32(w + 3 * ldw, c30);
+        TS.StoreF32(w + 3 * ldw + nv, c31);
+        TS.StoreF32(w + 4 * ldw, c40);
+        TS.StoreF32(w + 4 * ldw + nv, c41);
+        TS.StoreF32(w + 5 * ldw, c50);
+        TS.StoreF32(w + 5 * ldw + nv, c51);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -82,57 +83,42 @@ internal static unsafe class ManagedScale
     {
         public Args A;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Run(nint start, nint end)
         {
             nint cols = A.Columns;
             int nv = TS.Count;
+            float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
+            float* tail = stackalloc float[nv];
             for (nint r = start; r < end; r++)
             {
-                void* row = (byte*)A.Weight + (long)r * cols * TW.Size;
+                void* w = A.Weight;
+                nint row = r * cols;
+                float factor = A.Rows ? A.Factors[r] : 0f;
+                if (cols < nv)
+                {
+                    for (nint j = 0; j < cols; j++)
+                        TW.StoreScalar(w, row + j, TW.LoadScalar(w, row + j) * (A.Rows ? factor : A.Factors[j]));
+                    continue;
+                }
+                // The last full vector first (read before the blocks write), stored last.
+                nint last = cols - nv;
                 if (A.Rows)
-                    ScaleRow(row, cols, A.Factors[r], nv);
+                    ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + last, tail, nv, factor);
                 else
-                    ScaleRowByColumns(row, cols, A.Factors, nv);
+                    ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + last, tail, nv, A.Factors + last);
+                nint full = cols / nv * nv;
+                for (nint j = 0; j < full; j += ManagedBlock<TS, TV>.Size)
+                {
+                    int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
+                    if (A.Rows)
+                        ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + j, block, count, factor);
+                    else
+                        ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + j, block, count, A.Factors + j);
+                    ManagedBlock<TS, TV>.Store<TW, CachedStores>(block, w, row + j, count);
+                }
+                ManagedBlock<TS, TV>.Store<TW, CachedStores>(tail, w, row + last, nv);
             }
-        }
-
-        private static void ScaleRow(void* row, nint cols, float factor, int nv)
-        {
-            if (cols < nv)
-            {
-                for (nint j = 0; j < cols; j++)
-                    TW.StoreScalar(row, j, TW.LoadScalar(row, j) * factor);
-                return;
-            }
-            TV m = TS.Broadcast(factor);
-            nint last = cols - nv;
-            TV tail = TS.Multiply(TW.Load<TS, TV>(row, last), m);
-            nint i = 0;
-            for (; i + 2 * nv <= cols; i += 2 * nv)
-            {
-                TV v0 = TW.Load<TS, TV>(row, i), v1 = TW.Load<TS, TV>(row, i + nv);
-                TW.Store<TS, TV>(row, i, TS.Multiply(v0, m));
-                TW.Store<TS, TV>(row, i + nv, TS.Multiply(v1, m));
-            }
-            for (; i + nv <= cols; i += nv)
-                TW.Store<TS, TV>(row, i, TS.Multiply(TW.Load<TS, TV>(row, i), m));
-            TW.Store<TS, TV>(row, last, tail);
-        }
-
-        private static void ScaleRowByColumns(void* row, nint cols, float* factors, int nv)
-        {
-            if (cols < nv)
-            {
-                for (nint j = 0; j < cols; j++)
-                    TW.StoreScalar(row, j, TW.LoadScalar(row, j) * factors[j]);
-                return;
-            }
-            nint last = cols - nv;
-            TV tail = TS.Multiply(TW.Load<TS, TV>(row, last), TS.LoadF32(factors + last));
-            nint i = 0;
-            for (; i + nv <= cols; i += nv)
-                TW.Store<TS, TV>(row, i, TS.Multiply(TW.Load<TS, TV>(row, i), TS.LoadF32(factors + i)));
-            TW.Store<TS, TV>(row, last, tail);
         }
     }
 }
