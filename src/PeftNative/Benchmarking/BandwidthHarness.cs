@@ -49,10 +49,8 @@ public static class BandwidthHarness
             long probeBytes = Math.Min(options.EffectiveProbeBytes, pool.Capacity);
             var probe = MachineProbe.Measure(pool.At(0), probeBytes, threads, options.EffectiveProbeRepeats,
                 options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes);
-            if (probe.Source == "managed")
-                notes.Add($"probes: managed ({probe.Note})");
 
-            var results = new List<BenchResult>();
+            var measured = new List<(BenchCase Case, BenchResult Result)>();
             var errors = new List<BenchError>();
             int total = plan.Sum(p => p.Cases.Count), done = 0;
             foreach (var (backend, cases) in plan)
@@ -63,7 +61,7 @@ public static class BandwidthHarness
                     options.Progress?.Invoke($"[{++done}/{total}] {backend.Name} {c.Label}");
                     try
                     {
-                        results.Add(Measure(backend, c, pool, probe, options, threads));
+                        measured.Add((c, Measure(backend, c, pool, options, threads)));
                     }
 #pragma warning disable CA1031 // a kernel that fails (not implemented, bad build) is reported, the run goes on
                     catch (Exception e) when (e is not OperationCanceledException)
@@ -82,6 +80,17 @@ public static class BandwidthHarness
                     }
                 }
             }
+
+            // A second probe round after the kernels: on a shared machine a busy moment lowers a
+            // probe, and a roof is an upper bound, so each roof is the best reading of the run.
+            options.Progress?.Invoke("probing again");
+            pool.Fill(0, probeBytes, threads);
+            var again = MachineProbe.Measure(pool.At(0), probeBytes, threads, options.EffectiveProbeRepeats,
+                options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes);
+            probe = MachineProbe.Combine(probe, again);
+            if (probe.Source != "native")
+                notes.Add($"probes: {probe.Source} ({probe.Note})");
+            var results = measured.Select(m => WithRoofline(m.Case, m.Result, probe)).ToList();
 
             return new BenchReport
             {
@@ -110,7 +119,7 @@ public static class BandwidthHarness
     /// Measures one case on one backend with an already-touched pool; the building block of
     /// <see cref="Run"/>. Exceptions of the kernel propagate.
     /// </summary>
-    internal static BenchResult Measure(IKernelBackend backend, BenchCase c, ColdPool pool, ProbeResult probe, BenchOptions options, int threads)
+    internal static BenchResult Measure(IKernelBackend backend, BenchCase c, ColdPool pool, BenchOptions options, int threads)
     {
         long[] sizes = BufferBytes(c);
         long setBytes = sizes.Sum(ColdPool.AlignUp);
@@ -148,8 +157,6 @@ public static class BandwidthHarness
         double best = times.Min();
         Array.Sort(times);
         double median = runs % 2 == 1 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
-        double memorySeconds = c.Bytes / (probe.MemGbps * 1e9);
-        double computeSeconds = c.Flops / (probe.ComputeRoofGflops(c.ComputeDType) * 1e9);
         return new BenchResult
         {
             Kernel = c.KernelName,
@@ -162,13 +169,25 @@ public static class BandwidthHarness
             Threads = backend.Threads,
             Seconds = RoundSignificant(best, 5),
             Gbps = RoundSignificant(c.Bytes / best / 1e9, 4),
-            Roofline = RoundSignificant(Math.Max(memorySeconds, computeSeconds) / best, 3),
-            Bound = computeSeconds > memorySeconds ? "compute" : "memory",
+            Roofline = 0,
+            Bound = "",
             MedianSeconds = RoundSignificant(median, 5),
             Runs = runs,
             Copies = copies,
             Bytes = c.Bytes,
             Flops = c.Flops,
+        };
+    }
+
+    /// <summary>roofline = max(bytes / memory roof, flops / compute roof) / best seconds, and which roof binds.</summary>
+    internal static BenchResult WithRoofline(BenchCase c, BenchResult r, ProbeResult probe)
+    {
+        double memorySeconds = c.Bytes / (probe.MemGbps * 1e9);
+        double computeSeconds = c.Flops / (probe.ComputeRoofGflops(c.ComputeDType) * 1e9);
+        return r with
+        {
+            Roofline = RoundSignificant(Math.Max(memorySeconds, computeSeconds) / r.Seconds, 3),
+            Bound = computeSeconds > memorySeconds ? "compute" : "memory",
         };
     }
 

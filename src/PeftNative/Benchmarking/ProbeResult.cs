@@ -29,7 +29,12 @@ public sealed record ProbeResult
     [JsonPropertyName("bf16_roof_gflops")]
     public double Bf16RoofGflops => Math.Max(FmaGflops, Bf16Gflops);
 
-    /// <summary>Which probes ran: "native" (libpeft_native's pn_probe_*) or "managed" (System.Runtime.Intrinsics).</summary>
+    /// <summary>
+    /// Which probes gave the roofs: "native" (libpeft_native's pn_probe_*), "managed"
+    /// (System.Runtime.Intrinsics; libpeft_native did not load or its probes failed), or
+    /// "native+managed" (both ran and at least one roof came from the managed probe because it read
+    /// higher — a roof is an upper bound, so the higher reading is the better roof; <see cref="Note"/> says which).
+    /// </summary>
     [JsonPropertyName("source")]
     public required string Source { get; init; }
 
@@ -49,10 +54,43 @@ public sealed record ProbeResult
     [JsonPropertyName("mem_bytes")]
     public required long MemBytes { get; init; }
 
-    /// <summary>Why the native probes were not used, when <see cref="Source"/> is "managed"; else null.</summary>
+    /// <summary>Why the native probes were not used, or which roofs the managed cross-check raised; else null.</summary>
     [JsonPropertyName("note")]
     public string? Note { get; init; }
 
+    /// <summary>The readings of libpeft_native's probes (best over the probe rounds), or null when they did not run.</summary>
+    [JsonPropertyName("native")]
+    public ProbeReading? Native { get; init; }
+
+    /// <summary>The readings of the managed probes (best over the probe rounds), or null when they did not run.</summary>
+    [JsonPropertyName("managed")]
+    public ProbeReading? Managed { get; init; }
+
     /// <summary>The compute roof in GFLOP/s for factors of <paramref name="dtype"/>: bf16 uses <see cref="Bf16RoofGflops"/>, f32 and f16 the f32 FMA probe.</summary>
     public double ComputeRoofGflops(DType dtype) => dtype == DType.BF16 ? Bf16RoofGflops : FmaGflops;
+}
+
+/// <summary>The three readings of one probe implementation.</summary>
+public sealed record ProbeReading
+{
+    /// <summary>Memory RMW bandwidth, GB/s (read + write).</summary>
+    [JsonPropertyName("mem_gbps")]
+    public required double MemGbps { get; init; }
+
+    /// <summary>f32 FMA throughput, GFLOP/s.</summary>
+    [JsonPropertyName("fma_gflops")]
+    public required double FmaGflops { get; init; }
+
+    /// <summary>bf16 dot throughput, GFLOP/s.</summary>
+    [JsonPropertyName("bf16_gflops")]
+    public required double Bf16Gflops { get; init; }
+
+    /// <summary>Element-wise maximum of two readings (either may be null).</summary>
+    public static ProbeReading? Max(ProbeReading? a, ProbeReading? b) =>
+        a is null ? b : b is null ? a : new ProbeReading
+        {
+            MemGbps = Math.Max(a.MemGbps, b.MemGbps),
+            FmaGflops = Math.Max(a.FmaGflops, b.FmaGflops),
+            Bf16Gflops = Math.Max(a.Bf16Gflops, b.Bf16Gflops),
+        };
 }
