@@ -154,11 +154,11 @@ public static class BenchCommand
 
         var p = report.Probe;
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"probe ({p.Source}, {p.VectorBits}-bit, {p.Threads} thread{(p.Threads == 1 ? "" : "s")}): memory RMW {p.MemGbps:F1} GB/s (read + write, {p.MemBytes >> 20} MiB) | f32 FMA {p.FmaGflops:F1} GFLOP/s | bf16 dot {p.Bf16Gflops:F1} GFLOP/s ({p.Bf16Method}) | bf16 roof = max(f32 FMA, bf16 dot) = {p.Bf16RoofGflops:F1} GFLOP/s")));
+            $"probe ({p.Source}, {p.VectorBits}-bit, {p.Threads} thread{(p.Threads == 1 ? "" : "s")}): memory RMW {p.MemGbps:F1} GB/s ({p.MemBytes >> 20} MiB) | f32 FMA {p.FmaGflops:F1} GFLOP/s | bf16 dot {p.Bf16Gflops:F1} GFLOP/s ({p.Bf16Method}) | bf16 roof {p.Bf16RoofGflops:F1} GFLOP/s")));
 
         if (p.Native is { } n && p.Managed is { } m)
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  readings (best of the rounds before and after the kernels; each roof is the higher): native {n.MemGbps} GB/s, {n.FmaGflops} / {n.Bf16Gflops} GFLOP/s; managed {m.MemGbps} GB/s, {m.FmaGflops} / {m.Bf16Gflops} GFLOP/s"));
+                $"  readings (best of 2 rounds, before and after the kernels; roof = the higher): native {n.MemGbps} GB/s, {n.FmaGflops} / {n.Bf16Gflops} GFLOP/s; managed {m.MemGbps} GB/s, {m.FmaGflops} / {m.Bf16Gflops} GFLOP/s"));
 
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("kernel");

@@ -54,10 +54,10 @@ public sealed record BenchOptions
     /// <summary>Buffer of the memory probe, in bytes; null: <see cref="ColdSetBytes"/>.</summary>
     public long? ProbeBytes { get; init; }
 
-    /// <summary>Passes of the memory probe (the best counts); null: 5 (full) or 3 (quick).</summary>
+    /// <summary>Passes of the memory probe and windows of each compute probe (the best counts); null: 5 (full) or 3 (quick).</summary>
     public int? ProbeRepeats { get; init; }
 
-    /// <summary>Duration of each compute probe in milliseconds; null: 400 (full) or 150 (quick).</summary>
+    /// <summary>Duration of each compute-probe window in milliseconds; null: 100 (full) or 50 (quick).</summary>
     public int? ProbeMilliseconds { get; init; }
 
     /// <summary>Use the managed probes even when libpeft_native loads (tests of the fallback).</summary>
@@ -105,7 +105,7 @@ public sealed record BenchOptions
     public int EffectiveProbeRepeats => ProbeRepeats ?? (Quick ? 3 : 5);
 
     /// <summary>Compute-probe duration after defaulting.</summary>
-    public int EffectiveProbeMilliseconds => ProbeMilliseconds ?? (Quick ? 150 : 400);
+    public int EffectiveProbeMilliseconds => ProbeMilliseconds ?? (Quick ? 50 : 100);
 
     /// <summary>Memory-probe buffer after defaulting.</summary>
     public long EffectiveProbeBytes => ProbeBytes ?? ColdSetBytes;
