@@ -101,7 +101,7 @@ public static class BenchCommand
         catch (ArgumentException e)
         {
             ClearProgress(options);
-            return Usage(e.Message.Split('\n', 2)[0].Replace("bench: ", "", StringComparison.Ordinal));
+            return Usage(string.Join("; ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace("bench: ", "", StringComparison.Ordinal));
         }
         ClearProgress(options);
         if (asJson)
@@ -111,6 +111,14 @@ public static class BenchCommand
         }
         WriteTable(report);
         return 0;
+    }
+
+    /// <summary>Three significant digits at least, without exponent: 123.4, 12.34, 1.234, 0.0123.</summary>
+    private static string Number(double value)
+    {
+        double a = Math.Abs(value);
+        string format = a >= 100 ? "F1" : a >= 10 ? "F2" : a >= 1 || a == 0 ? "F3" : a >= 0.01 ? "F4" : "G3";
+        return value.ToString(format, CultureInfo.InvariantCulture);
     }
 
     private static int Usage(string reason)
@@ -176,7 +184,7 @@ public static class BenchCommand
         foreach (var r in report.Results)
         {
             double threshold = r.Backend switch { "native-cpu" => 0.8, "managed" => 0.6, _ => 0 };
-            string roof = r.Roofline.ToString("F2", CultureInfo.InvariantCulture);
+            string roof = r.Roofline >= 0.01 ? r.Roofline.ToString("F2", CultureInfo.InvariantCulture) : r.Roofline.ToString("G2", CultureInfo.InvariantCulture);
             string roofCell = threshold > 0 && r.Roofline < threshold ? $"[bold red]{roof}[/]" : threshold > 0 ? $"[green]{roof}[/]" : roof;
             table.AddRow(
                 r.Kernel + (r.FanInFanOut ? " (fan_in_fan_out)" : ""),
@@ -186,9 +194,9 @@ public static class BenchCommand
                 r.Rank?.ToString(CultureInfo.InvariantCulture) ?? "",
                 r.Inputs.ToString(CultureInfo.InvariantCulture),
                 r.Threads.ToString(CultureInfo.InvariantCulture),
-                (r.Seconds * 1e3).ToString("F3", CultureInfo.InvariantCulture),
-                (r.MedianSeconds * 1e3).ToString("F3", CultureInfo.InvariantCulture),
-                r.Gbps.ToString("F1", CultureInfo.InvariantCulture),
+                Number(r.Seconds * 1e3),
+                Number(r.MedianSeconds * 1e3),
+                Number(r.Gbps),
                 roofCell,
                 r.Bound);
         }

@@ -208,6 +208,13 @@ public static unsafe class MachineProbe
             throw new PeftNativeException(status, $"{what}: {NativeLibraryLoader.LastError()}");
     }
 
-    internal static string FirstLine(string? text) =>
-        string.IsNullOrEmpty(text) ? "no reason given" : text.Split('\n', 2)[0].Trim();
+    /// <summary>A message on one line: lines joined with "; ", trailing colons dropped, at most 400 characters.</summary>
+    internal static string FirstLine(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return "no reason given";
+        string joined = string.Join("; ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.TrimEnd(':')));
+        return joined.Length <= 400 ? joined : joined[..397] + "...";
+    }
 }
