@@ -1,5 +1,16 @@
 /* api.c — the exported kernel entries: argument validation (everything is checked before
- * anything is written), scratch packing, threading, then dispatch to the active ISA table. */
+ * anything is written), scratch packing, threading, then dispatch to the active ISA table.
+ *
+ * Policies the managed side relies on:
+ *  - pn_last_error(): a thread-local 1 KiB buffer holding the message of the last failed call on
+ *    this thread; a successful call does not clear it ("" until the first failure).
+ *  - The active ISA table is read once per call, so pn_set_isa() from another thread never mixes
+ *    kernels within a call.
+ *  - No alignment requirement beyond the element type's: vector loads/stores are unaligned,
+ *    tails go through a small stack buffer, non-temporal stores peel to the store width.
+ *  - Threads: chunks handed out by an atomic counter on the persistent pool (threadpool.c);
+ *    results do not depend on the thread count (each output element is computed by exactly one
+ *    thread with the same operation order). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

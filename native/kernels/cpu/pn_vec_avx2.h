@@ -11,7 +11,6 @@
 #define VLEN 8
 #define PN_MR 6   /* merge register block: 6 x 16 (12 ymm accumulators) */
 #define PN_NV 2
-#define PN_FMA_CHAINS 12
 typedef __m256 VF;
 
 PN_ALWAYS_INLINE VF vzero(void) { return _mm256_setzero_ps(); }

@@ -12,7 +12,6 @@
 #define VLEN 16
 #define PN_MR 8   /* merge register block: 8 x 32 (16 zmm accumulators) */
 #define PN_NV 2
-#define PN_FMA_CHAINS 20
 typedef __m512 VF;
 
 PN_ALWAYS_INLINE VF vzero(void) { return _mm512_setzero_ps(); }

@@ -9,7 +9,6 @@
 #define VLEN 1
 #define PN_MR 4   /* merge register block: 4 x 4 scalars */
 #define PN_NV 4
-#define PN_FMA_CHAINS 12
 typedef float VF;
 
 PN_ALWAYS_INLINE VF vzero(void) { return 0.0f; }

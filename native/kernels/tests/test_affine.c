@@ -2,6 +2,8 @@
  * tails) with k = 1..9, odd start offsets, threads 1..3, in place, the non-temporal path. */
 #include "test_common.h"
 
+static int g_specials = 0;
+
 static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_t shift,
                      int in_place)
 {
@@ -11,6 +13,7 @@ static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_
     for (int i = 0; i < k; i++) {
         in[i] = gbuf_new((size_t)n * dsize(in_dt), (size_t)(i % 3) * dsize(in_dt));
         fill_random(in_dt, in[i].p, n);
+        if (g_specials && i == 0) plant_specials(in_dt, in[i].p, n);
         ptrs[i] = in[i].p;
         w[i] = rng_val() * 2.0f;
     }
@@ -40,7 +43,7 @@ static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_
     for (int64_t j = 0; j < n && bad < 3; j++) {
         double got = get_val(out_dt, out.p, j);
         double tol = atol_of(out_dt) + rtol_of(out_dt) * fabs(ref[j]) + 1e-7 * (k + 1) * mag[j];
-        if (!(fabs(got - ref[j]) <= tol)) {
+        if (!close_enough(got, ref[j], tol)) {
             bad++;
             CHECK(0, "%s->%s n=%lld k=%d t=%d inplace=%d index %lld expected %.9g got %.9g",
                   dname(in_dt), dname(out_dt), (long long)n, k, threads, in_place, (long long)j,
@@ -75,6 +78,11 @@ int main(void)
                     run_case(a, b, 1031 + 64 * k, k, 1, dsize(b), 0);
                     if (a == b) run_case(a, b, 1031, k, 1, 0, 1);
                 }
+                /* NaN / Inf planted in the first input propagate */
+                g_specials = 1;
+                CTX("isa=%s %s->%s specials", isa_name(isas[ii]), dname(a), dname(b));
+                run_case(a, b, 3001, 3, 1, 0, 0);
+                g_specials = 0;
                 /* several threads (>= 2 x 64K elements), in place too */
                 CTX("isa=%s %s->%s threads", isa_name(isas[ii]), dname(a), dname(b));
                 run_case(a, b, 200003, 3, 2, dsize(b), 0);

@@ -161,6 +161,25 @@ static void fill_random(int dt, void* p, int64_t n)
 static double rtol_of(int dt) { return dt == PN_DTYPE_F32 ? 2e-6 : dt == PN_DTYPE_F16 ? 1e-3 : 8e-3; }
 static double atol_of(int dt) { return dt == PN_DTYPE_F16 ? 1e-7 : 1e-30; }
 
+/* A result matches: NaN for NaN, the same infinity for an infinity, else within tol. */
+static int close_enough(double got, double ref, double tol)
+{
+    if (isnan(ref)) return isnan(got);
+    if (isinf(ref)) return got == ref;
+    return fabs(got - ref) <= tol;
+}
+
+/* Plants NaN / +-Inf at about one in 61 places of p (n values of dt). */
+static void plant_specials(int dt, void* p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t r = rng_u64();
+        if (r % 61 != 0) continue;
+        float v = (r >> 8) % 3 == 0 ? NAN : ((r >> 8) % 3 == 1 ? INFINITY : -INFINITY);
+        set_val(dt, p, i, v);
+    }
+}
+
 /* ---- guarded buffers: [guard 64][data][guard 64], data start offset by `shift` bytes ---- */
 #define GUARD 64
 #define GUARD_BYTE 0xA5

@@ -225,11 +225,11 @@ internal static unsafe class ManagedLowRankMerge
                     float* lp = A.Left + t * rank * MR;
                     void* wRow = (byte*)A.Weight + (long)row0 * cols * TW.Size;
                     nint col = c0;
-                    if (TW.Size == sizeof(float) && mr == MR)
+                    if (TW.DType != DType.F16 && mr == MR)
                     {
-                        // f32 W: the microkernel works on W itself.
+                        // f32 and bf16 W (cheap widening, few constants): the microkernel works on W itself.
                         for (; col + nr <= c1; col += nr)
-                            Tile<TS, TV>((float*)wRow + col, cols, lp, A.Right + col * rank, rank);
+                            Tile<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
                     // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
                     for (; col < c1; col += StripColumns)
@@ -238,7 +238,7 @@ internal static unsafe class ManagedLowRankMerge
                         int padded = (width + nr - 1) / nr * nr;
                         LoadStrip(wRow, col, cols, mr, width, padded, strip);
                         for (int j = 0; j < padded; j += nr)
-                            Tile<TS, TV>(strip + j, StripColumns, lp, A.Right + (col + j) * rank, rank);
+                            Tile<TS, TV, F32Storage>(strip, j, StripColumns, lp, A.Right + (col + j) * rank, rank);
                         StoreStrip(wRow, col, cols, mr, width, strip);
                     }
                 }
@@ -297,21 +297,21 @@ internal static unsafe class ManagedLowRankMerge
     }
 
     /// <summary>
-    /// The microkernel: an MR × 2-vector tile of W (row stride <paramref name="ldw"/> elements) in
+    /// The microkernel: the MR × 2-vector tile of W at column <paramref name="col"/> (row stride <paramref name="ldw"/> elements) in
     /// 12 accumulators; per rank step two vector loads of the right panel, six broadcasts of the
     /// left sliver, twelve FMAs.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TS, TV>(float* w, nint ldw, float* lp, float* rp, nint rank)
-        where TS : ISimd<TV> where TV : unmanaged
+    private static void Tile<TS, TV, TW>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
+        where TS : ISimd<TV> where TV : unmanaged where TW : IStorage
     {
         int nv = TS.Count;
-        TV c00 = TS.LoadF32(w + 0), c01 = TS.LoadF32(w + nv);
-        TV c10 = TS.LoadF32(w + ldw), c11 = TS.LoadF32(w + ldw + nv);
-        TV c20 = TS.LoadF32(w + 2 * ldw), c21 = TS.LoadF32(w + 2 * ldw + nv);
-        TV c30 = TS.LoadF32(w + 3 * ldw), c31 = TS.LoadF32(w + 3 * ldw + nv);
-        TV c40 = TS.LoadF32(w + 4 * ldw), c41 = TS.LoadF32(w + 4 * ldw + nv);
-        TV c50 = TS.LoadF32(w + 5 * ldw), c51 = TS.LoadF32(w + 5 * ldw + nv);
+        TV c00 = TW.Load<TS, TV>(w, col + 0), c01 = TW.Load<TS, TV>(w, col + nv);
+        TV c10 = TW.Load<TS, TV>(w, col + ldw), c11 = TW.Load<TS, TV>(w, col + ldw + nv);
+        TV c20 = TW.Load<TS, TV>(w, col + 2 * ldw), c21 = TW.Load<TS, TV>(w, col + 2 * ldw + nv);
+        TV c30 = TW.Load<TS, TV>(w, col + 3 * ldw), c31 = TW.Load<TS, TV>(w, col + 3 * ldw + nv);
+        TV c40 = TW.Load<TS, TV>(w, col + 4 * ldw), c41 = TW.Load<TS, TV>(w, col + 4 * ldw + nv);
+        TV c50 = TW.Load<TS, TV>(w, col + 5 * ldw), c51 = TW.Load<TS, TV>(w, col + 5 * ldw + nv);
         for (nint r = 0; r < rank; r++)
         {
             TV b0 = TS.LoadF32(rp), b1 = TS.LoadF32(rp + nv);
@@ -336,17 +336,17 @@ internal static unsafe class ManagedLowRankMerge
             rp += 2 * nv;
             lp += MR;
         }
-        TS.StoreF32(w + 0, c00);
-        TS.StoreF32(w + nv, c01);
-        TS.StoreF32(w + ldw, c10);
-        TS.StoreF32(w + ldw + nv, c11);
-        TS.StoreF32(w + 2 * ldw, c20);
-        TS.StoreF32(w + 2 * ldw + nv, c21);
-        TS.StoreF32(w + 3 * ldw, c30);
-        TS.StoreF32(w + 3 * ldw + nv, c31);
-        TS.StoreF32(w + 4 * ldw, c40);
-        TS.StoreF32(w + 4 * ldw + nv, c41);
-        TS.StoreF32(w + 5 * ldw, c50);
-        TS.StoreF32(w + 5 * ldw + nv, c51);
+        TW.Store<TS, TV>(w, col + 0, c00);
+        TW.Store<TS, TV>(w, col + nv, c01);
+        TW.Store<TS, TV>(w, col + ldw, c10);
+        TW.Store<TS, TV>(w, col + ldw + nv, c11);
+        TW.Store<TS, TV>(w, col + 2 * ldw, c20);
+        TW.Store<TS, TV>(w, col + 2 * ldw + nv, c21);
+        TW.Store<TS, TV>(w, col + 3 * ldw, c30);
+        TW.Store<TS, TV>(w, col + 3 * ldw + nv, c31);
+        TW.Store<TS, TV>(w, col + 4 * ldw, c40);
+        TW.Store<TS, TV>(w, col + 4 * ldw + nv, c41);
+        TW.Store<TS, TV>(w, col + 5 * ldw, c50);
+        TW.Store<TS, TV>(w, col + 5 * ldw + nv, c51);
     }
 }

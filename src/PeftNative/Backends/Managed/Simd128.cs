@@ -31,80 +31,81 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static void StoreF32NonTemporal(float* p, Vector128<float> v) => v.StoreAlignedNonTemporal(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadU16(p));
+    public static Vector128<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadI16(p));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16(ushort* p, Vector128<float> v) => StoreU16(p, SingleToHalfBits(v));
+    public static void StoreF16(ushort* p, Vector128<float> v) => StoreI16(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16NonTemporal(ushort* p, Vector128<float> v) => StoreU16NonTemporal(p, SingleToHalfBits(v));
+    public static void StoreF16NonTemporal(ushort* p, Vector128<float> v) => StoreI16NonTemporal(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> LoadBF16(ushort* p) => (LoadU16(p) << 16).AsSingle();
+    public static Vector128<float> LoadBF16(ushort* p) => (LoadI16(p) << 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16(ushort* p, Vector128<float> v) => StoreU16(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16(ushort* p, Vector128<float> v) => StoreI16(p, SingleToBFloat16Bits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16NonTemporal(ushort* p, Vector128<float> v) => StoreU16NonTemporal(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16NonTemporal(ushort* p, Vector128<float> v) => StoreI16NonTemporal(p, SingleToBFloat16Bits(v));
 
-    /// <summary>Loads 4 ushorts, zero-extended into 32-bit lanes.</summary>
+    /// <summary>Loads 4 16-bit values, sign-extended into 32-bit lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<uint> LoadU16(ushort* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(p)).AsUInt16());
+    private static Vector128<int> LoadI16(ushort* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(p)).AsInt16());
 
-    /// <summary>Stores the low 16 bits of each lane (values fit in 16 bits).</summary>
+    /// <summary>Stores 4 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16(ushort* p, Vector128<uint> bits) => Unsafe.WriteUnaligned(p, Vector128.Narrow(bits, bits).AsUInt64().ToScalar());
+    private static void StoreI16(ushort* p, Vector128<int> bits) => Unsafe.WriteUnaligned(p, Vector128.NarrowWithSaturation(bits, bits).AsUInt64().ToScalar());
 
     // 8 bytes: no non-temporal store of that size in the cross-platform API.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16NonTemporal(ushort* p, Vector128<uint> bits) => StoreU16(p, bits);
+    private static void StoreI16NonTemporal(ushort* p, Vector128<int> bits) => StoreI16(p, bits);
 
-    /// <summary>binary16 bits (one per 32-bit lane) to float, exactly: subnormals by a float subtraction, Inf kept, NaN quieted.</summary>
+    /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
+    /// <remarks>
+    /// The 15 magnitude bits shifted into place read as a float 2^-112 times the value (a
+    /// subnormal half becomes a subnormal float, still exact), so one multiplication by 2^112
+    /// rebiases every finite value exactly. Inf and NaN get the all-ones exponent first; the
+    /// multiplication keeps Inf and quiets NaN.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<float> HalfBitsToSingle(Vector128<uint> h)
+    internal static Vector128<float> HalfBitsToSingle(Vector128<int> h)
     {
-        Vector128<uint> magnitude = h & Vector128.Create(0x7FFFu);
-        Vector128<uint> exponent = magnitude & Vector128.Create(0x7C00u);
-        // Rebias the exponent (15 -> 127) and move the fraction into place: right for normals.
-        Vector128<uint> bits = (magnitude << 13) + Vector128.Create(0x3800_0000u);
-        // Subnormals and zero: 2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24, exact.
-        Vector128<uint> subnormal = ((bits + Vector128.Create(0x0080_0000u)).AsSingle() - Vector128.Create(6.103515625e-05f)).AsUInt32();
-        // Inf and NaN: exponent all ones, NaN gets the quiet bit.
-        Vector128<uint> quiet = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create(0x7C00)).AsUInt32() & Vector128.Create(0x0040_0000u);
-        Vector128<uint> special = (bits + Vector128.Create(0x3800_0000u)) | quiet;
-        bits = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128<uint>.Zero), subnormal, bits);
-        bits = Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128.Create(0x7C00u)), special, bits);
-        return (bits | ((h & Vector128.Create(0x8000u)) << 16)).AsSingle();
+        Vector128<int> magnitude = h & Vector128.Create(0x7FFF);
+        Vector128<int> special = Vector128.GreaterThan(magnitude, Vector128.Create(0x7BFF)) & Vector128.Create(0x7F80_0000);
+        Vector128<float> value = ((magnitude << 13) | special).AsSingle() * Vector128.Create(5.192296858534828e+33f); // 2^112
+        return (value.AsInt32() | (h & Vector128.Create(int.MinValue))).AsSingle();
     }
 
-    /// <summary>float to binary16 bits (one per 32-bit lane): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
+    /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<uint> SingleToHalfBits(Vector128<float> v)
+    internal static Vector128<int> SingleToHalfBits(Vector128<float> v)
     {
-        Vector128<uint> u = v.AsUInt32();
-        Vector128<uint> sign = (u >> 16) & Vector128.Create(0x8000u);
-        Vector128<uint> a = u & Vector128.Create(0x7FFF_FFFFu);
-        Vector128<int> ai = a.AsInt32();
-        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers.
-        Vector128<uint> normal = (a + Vector128.Create(0xC800_0FFFu) + ((a >> 13) & Vector128<uint>.One)) >> 13;
+        Vector128<int> u = v.AsInt32();
+        Vector128<int> a = u & Vector128.Create(int.MaxValue);
+        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
+        // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
+        Vector128<int> clamped = Vector128.Min(a, Vector128.Create(0x4780_0000));
+        Vector128<int> normal = Vector128.ShiftRightLogical(clamped + Vector128.Create(unchecked((int)0xC800_0FFF)) + (Vector128.ShiftRightLogical(clamped, 13) & Vector128<int>.One), 13);
         // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
-        Vector128<uint> subnormal = (a.AsSingle() + Vector128.Create(0.5f)).AsUInt32() - Vector128.Create(0x3F00_0000u);
-        Vector128<uint> nan = ((a >> 13) & Vector128.Create(0x03FFu)) | Vector128.Create(0x7E00u);
-        Vector128<uint> bits = Vector128.ConditionalSelect(Vector128.LessThan(ai, Vector128.Create(0x3880_0000)).AsUInt32(), subnormal, normal);
-        bits = Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(ai, Vector128.Create(0x4780_0000)).AsUInt32(), Vector128.Create(0x7C00u), bits);
-        bits = Vector128.ConditionalSelect(Vector128.GreaterThan(ai, Vector128.Create(0x7F80_0000)).AsUInt32(), nan, bits);
-        return bits | sign;
+        Vector128<int> subnormal = (a.AsSingle() + Vector128.Create(0.5f)).AsInt32() - Vector128.Create(0x3F00_0000);
+        Vector128<int> bits = Vector128.ConditionalSelect(Vector128.LessThan(a, Vector128.Create(0x3880_0000)), subnormal, normal);
+        if (Vector128.GreaterThanAny(a, Vector128.Create(0x7F80_0000)))
+        {
+            // NaN: quiet, keep the top 9 payload bits.
+            Vector128<int> nan = (Vector128.ShiftRightLogical(a, 13) - Vector128.Create(0x3_8000)) | Vector128.Create(0x0200);
+            bits = Vector128.ConditionalSelect(Vector128.GreaterThan(a, Vector128.Create(0x7F80_0000)), nan, bits);
+        }
+        return bits | ((u >> 31) << 15);
     }
 
-    /// <summary>float to bfloat16 bits (one per 32-bit lane): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector128<uint> SingleToBFloat16Bits(Vector128<float> v)
+    internal static Vector128<int> SingleToBFloat16Bits(Vector128<float> v)
     {
-        Vector128<uint> u = v.AsUInt32();
-        Vector128<uint> high = u >> 16;
-        Vector128<uint> rounded = (u + Vector128.Create(0x7FFFu) + (high & Vector128<uint>.One)) >> 16;
-        Vector128<uint> nan = Vector128.GreaterThan((u & Vector128.Create(0x7FFF_FFFFu)).AsInt32(), Vector128.Create(0x7F80_0000)).AsUInt32();
-        return Vector128.ConditionalSelect(nan, high | Vector128.Create(0x0040u), rounded);
+        Vector128<int> u = v.AsInt32();
+        Vector128<int> high = u >> 16;
+        Vector128<int> rounded = (u + Vector128.Create(0x7FFF) + (high & Vector128<int>.One)) >> 16;
+        Vector128<int> nan = Vector128.GreaterThan(u & Vector128.Create(int.MaxValue), Vector128.Create(0x7F80_0000));
+        return Vector128.ConditionalSelect(nan, high | Vector128.Create(0x0040), rounded);
     }
 }

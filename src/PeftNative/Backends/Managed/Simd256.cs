@@ -31,79 +31,80 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static void StoreF32NonTemporal(float* p, Vector256<float> v) => v.StoreAlignedNonTemporal(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadU16(p));
+    public static Vector256<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadI16(p));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16(ushort* p, Vector256<float> v) => StoreU16(p, SingleToHalfBits(v));
+    public static void StoreF16(ushort* p, Vector256<float> v) => StoreI16(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16NonTemporal(ushort* p, Vector256<float> v) => StoreU16NonTemporal(p, SingleToHalfBits(v));
+    public static void StoreF16NonTemporal(ushort* p, Vector256<float> v) => StoreI16NonTemporal(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadBF16(ushort* p) => (LoadU16(p) << 16).AsSingle();
+    public static Vector256<float> LoadBF16(ushort* p) => (LoadI16(p) << 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16(ushort* p, Vector256<float> v) => StoreU16(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16(ushort* p, Vector256<float> v) => StoreI16(p, SingleToBFloat16Bits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16NonTemporal(ushort* p, Vector256<float> v) => StoreU16NonTemporal(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16NonTemporal(ushort* p, Vector256<float> v) => StoreI16NonTemporal(p, SingleToBFloat16Bits(v));
 
-    /// <summary>Loads 8 ushorts, zero-extended into 32-bit lanes.</summary>
+    /// <summary>Loads 8 16-bit values, sign-extended into 32-bit lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> LoadU16(ushort* p) => Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe());
+    private static Vector256<int> LoadI16(ushort* p) => Vector256.WidenLower(Vector128.Load((short*)p).ToVector256Unsafe());
 
-    /// <summary>Stores the low 16 bits of each lane (values fit in 16 bits).</summary>
+    /// <summary>Stores 8 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16(ushort* p, Vector256<uint> bits) => Vector256.Narrow(bits, bits).GetLower().Store(p);
+    private static void StoreI16(ushort* p, Vector256<int> bits) => Vector256.NarrowWithSaturation(bits, bits).GetLower().Store((short*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16NonTemporal(ushort* p, Vector256<uint> bits) => Vector256.Narrow(bits, bits).GetLower().StoreAlignedNonTemporal(p);
+    private static void StoreI16NonTemporal(ushort* p, Vector256<int> bits) => Vector256.NarrowWithSaturation(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
 
-    /// <summary>binary16 bits (one per 32-bit lane) to float, exactly: subnormals by a float subtraction, Inf kept, NaN quieted.</summary>
+    /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
+    /// <remarks>
+    /// The 15 magnitude bits shifted into place read as a float 2^-112 times the value (a
+    /// subnormal half becomes a subnormal float, still exact), so one multiplication by 2^112
+    /// rebiases every finite value exactly. Inf and NaN get the all-ones exponent first; the
+    /// multiplication keeps Inf and quiets NaN.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> HalfBitsToSingle(Vector256<uint> h)
+    internal static Vector256<float> HalfBitsToSingle(Vector256<int> h)
     {
-        Vector256<uint> magnitude = h & Vector256.Create(0x7FFFu);
-        Vector256<uint> exponent = magnitude & Vector256.Create(0x7C00u);
-        // Rebias the exponent (15 -> 127) and move the fraction into place: right for normals.
-        Vector256<uint> bits = (magnitude << 13) + Vector256.Create(0x3800_0000u);
-        // Subnormals and zero: 2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24, exact.
-        Vector256<uint> subnormal = ((bits + Vector256.Create(0x0080_0000u)).AsSingle() - Vector256.Create(6.103515625e-05f)).AsUInt32();
-        // Inf and NaN: exponent all ones, NaN gets the quiet bit.
-        Vector256<uint> quiet = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create(0x7C00)).AsUInt32() & Vector256.Create(0x0040_0000u);
-        Vector256<uint> special = (bits + Vector256.Create(0x3800_0000u)) | quiet;
-        bits = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256<uint>.Zero), subnormal, bits);
-        bits = Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256.Create(0x7C00u)), special, bits);
-        return (bits | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        Vector256<int> magnitude = h & Vector256.Create(0x7FFF);
+        Vector256<int> special = Vector256.GreaterThan(magnitude, Vector256.Create(0x7BFF)) & Vector256.Create(0x7F80_0000);
+        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * Vector256.Create(5.192296858534828e+33f); // 2^112
+        return (value.AsInt32() | (h & Vector256.Create(int.MinValue))).AsSingle();
     }
 
-    /// <summary>float to binary16 bits (one per 32-bit lane): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
+    /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<uint> SingleToHalfBits(Vector256<float> v)
+    internal static Vector256<int> SingleToHalfBits(Vector256<float> v)
     {
-        Vector256<uint> u = v.AsUInt32();
-        Vector256<uint> sign = (u >> 16) & Vector256.Create(0x8000u);
-        Vector256<uint> a = u & Vector256.Create(0x7FFF_FFFFu);
-        Vector256<int> ai = a.AsInt32();
-        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers.
-        Vector256<uint> normal = (a + Vector256.Create(0xC800_0FFFu) + ((a >> 13) & Vector256<uint>.One)) >> 13;
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> a = u & Vector256.Create(int.MaxValue);
+        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
+        // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
+        Vector256<int> clamped = Vector256.Min(a, Vector256.Create(0x4780_0000));
+        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + Vector256.Create(unchecked((int)0xC800_0FFF)) + (Vector256.ShiftRightLogical(clamped, 13) & Vector256<int>.One), 13);
         // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
-        Vector256<uint> subnormal = (a.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F00_0000u);
-        Vector256<uint> nan = ((a >> 13) & Vector256.Create(0x03FFu)) | Vector256.Create(0x7E00u);
-        Vector256<uint> bits = Vector256.ConditionalSelect(Vector256.LessThan(ai, Vector256.Create(0x3880_0000)).AsUInt32(), subnormal, normal);
-        bits = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(ai, Vector256.Create(0x4780_0000)).AsUInt32(), Vector256.Create(0x7C00u), bits);
-        bits = Vector256.ConditionalSelect(Vector256.GreaterThan(ai, Vector256.Create(0x7F80_0000)).AsUInt32(), nan, bits);
-        return bits | sign;
+        Vector256<int> subnormal = (a.AsSingle() + Vector256.Create(0.5f)).AsInt32() - Vector256.Create(0x3F00_0000);
+        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x3880_0000)), subnormal, normal);
+        if (Vector256.GreaterThanAny(a, Vector256.Create(0x7F80_0000)))
+        {
+            // NaN: quiet, keep the top 9 payload bits.
+            Vector256<int> nan = (Vector256.ShiftRightLogical(a, 13) - Vector256.Create(0x3_8000)) | Vector256.Create(0x0200);
+            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F80_0000)), nan, bits);
+        }
+        return bits | ((u >> 31) << 15);
     }
 
-    /// <summary>float to bfloat16 bits (one per 32-bit lane): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<uint> SingleToBFloat16Bits(Vector256<float> v)
+    internal static Vector256<int> SingleToBFloat16Bits(Vector256<float> v)
     {
-        Vector256<uint> u = v.AsUInt32();
-        Vector256<uint> high = u >> 16;
-        Vector256<uint> rounded = (u + Vector256.Create(0x7FFFu) + (high & Vector256<uint>.One)) >> 16;
-        Vector256<uint> nan = Vector256.GreaterThan((u & Vector256.Create(0x7FFF_FFFFu)).AsInt32(), Vector256.Create(0x7F80_0000)).AsUInt32();
-        return Vector256.ConditionalSelect(nan, high | Vector256.Create(0x0040u), rounded);
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> high = u >> 16;
+        Vector256<int> rounded = (u + Vector256.Create(0x7FFF) + (high & Vector256<int>.One)) >> 16;
+        Vector256<int> nan = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
+        return Vector256.ConditionalSelect(nan, high | Vector256.Create(0x0040), rounded);
     }
 }

@@ -31,79 +31,80 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static void StoreF32NonTemporal(float* p, Vector512<float> v) => v.StoreAlignedNonTemporal(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadU16(p));
+    public static Vector512<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadI16(p));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16(ushort* p, Vector512<float> v) => StoreU16(p, SingleToHalfBits(v));
+    public static void StoreF16(ushort* p, Vector512<float> v) => StoreI16(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreF16NonTemporal(ushort* p, Vector512<float> v) => StoreU16NonTemporal(p, SingleToHalfBits(v));
+    public static void StoreF16NonTemporal(ushort* p, Vector512<float> v) => StoreI16NonTemporal(p, SingleToHalfBits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> LoadBF16(ushort* p) => (LoadU16(p) << 16).AsSingle();
+    public static Vector512<float> LoadBF16(ushort* p) => (LoadI16(p) << 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16(ushort* p, Vector512<float> v) => StoreU16(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16(ushort* p, Vector512<float> v) => StoreI16(p, SingleToBFloat16Bits(v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StoreBF16NonTemporal(ushort* p, Vector512<float> v) => StoreU16NonTemporal(p, SingleToBFloat16Bits(v));
+    public static void StoreBF16NonTemporal(ushort* p, Vector512<float> v) => StoreI16NonTemporal(p, SingleToBFloat16Bits(v));
 
-    /// <summary>Loads 16 ushorts, zero-extended into 32-bit lanes.</summary>
+    /// <summary>Loads 16 16-bit values, sign-extended into 32-bit lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> LoadU16(ushort* p) => Vector512.WidenLower(Vector256.Load(p).ToVector512Unsafe());
+    private static Vector512<int> LoadI16(ushort* p) => Vector512.WidenLower(Vector256.Load((short*)p).ToVector512Unsafe());
 
-    /// <summary>Stores the low 16 bits of each lane (values fit in 16 bits).</summary>
+    /// <summary>Stores 16 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16(ushort* p, Vector512<uint> bits) => Vector512.Narrow(bits, bits).GetLower().Store(p);
+    private static void StoreI16(ushort* p, Vector512<int> bits) => Vector512.NarrowWithSaturation(bits, bits).GetLower().Store((short*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreU16NonTemporal(ushort* p, Vector512<uint> bits) => Vector512.Narrow(bits, bits).GetLower().StoreAlignedNonTemporal(p);
+    private static void StoreI16NonTemporal(ushort* p, Vector512<int> bits) => Vector512.NarrowWithSaturation(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
 
-    /// <summary>binary16 bits (one per 32-bit lane) to float, exactly: subnormals by a float subtraction, Inf kept, NaN quieted.</summary>
+    /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
+    /// <remarks>
+    /// The 15 magnitude bits shifted into place read as a float 2^-112 times the value (a
+    /// subnormal half becomes a subnormal float, still exact), so one multiplication by 2^112
+    /// rebiases every finite value exactly. Inf and NaN get the all-ones exponent first; the
+    /// multiplication keeps Inf and quiets NaN.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> HalfBitsToSingle(Vector512<uint> h)
+    internal static Vector512<float> HalfBitsToSingle(Vector512<int> h)
     {
-        Vector512<uint> magnitude = h & Vector512.Create(0x7FFFu);
-        Vector512<uint> exponent = magnitude & Vector512.Create(0x7C00u);
-        // Rebias the exponent (15 -> 127) and move the fraction into place: right for normals.
-        Vector512<uint> bits = (magnitude << 13) + Vector512.Create(0x3800_0000u);
-        // Subnormals and zero: 2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24, exact.
-        Vector512<uint> subnormal = ((bits + Vector512.Create(0x0080_0000u)).AsSingle() - Vector512.Create(6.103515625e-05f)).AsUInt32();
-        // Inf and NaN: exponent all ones, NaN gets the quiet bit.
-        Vector512<uint> quiet = Vector512.GreaterThan(magnitude.AsInt32(), Vector512.Create(0x7C00)).AsUInt32() & Vector512.Create(0x0040_0000u);
-        Vector512<uint> special = (bits + Vector512.Create(0x3800_0000u)) | quiet;
-        bits = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512<uint>.Zero), subnormal, bits);
-        bits = Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512.Create(0x7C00u)), special, bits);
-        return (bits | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+        Vector512<int> magnitude = h & Vector512.Create(0x7FFF);
+        Vector512<int> special = Vector512.GreaterThan(magnitude, Vector512.Create(0x7BFF)) & Vector512.Create(0x7F80_0000);
+        Vector512<float> value = ((magnitude << 13) | special).AsSingle() * Vector512.Create(5.192296858534828e+33f); // 2^112
+        return (value.AsInt32() | (h & Vector512.Create(int.MinValue))).AsSingle();
     }
 
-    /// <summary>float to binary16 bits (one per 32-bit lane): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
+    /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<uint> SingleToHalfBits(Vector512<float> v)
+    internal static Vector512<int> SingleToHalfBits(Vector512<float> v)
     {
-        Vector512<uint> u = v.AsUInt32();
-        Vector512<uint> sign = (u >> 16) & Vector512.Create(0x8000u);
-        Vector512<uint> a = u & Vector512.Create(0x7FFF_FFFFu);
-        Vector512<int> ai = a.AsInt32();
-        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers.
-        Vector512<uint> normal = (a + Vector512.Create(0xC800_0FFFu) + ((a >> 13) & Vector512<uint>.One)) >> 13;
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> a = u & Vector512.Create(int.MaxValue);
+        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
+        // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
+        Vector512<int> clamped = Vector512.Min(a, Vector512.Create(0x4780_0000));
+        Vector512<int> normal = Vector512.ShiftRightLogical(clamped + Vector512.Create(unchecked((int)0xC800_0FFF)) + (Vector512.ShiftRightLogical(clamped, 13) & Vector512<int>.One), 13);
         // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
-        Vector512<uint> subnormal = (a.AsSingle() + Vector512.Create(0.5f)).AsUInt32() - Vector512.Create(0x3F00_0000u);
-        Vector512<uint> nan = ((a >> 13) & Vector512.Create(0x03FFu)) | Vector512.Create(0x7E00u);
-        Vector512<uint> bits = Vector512.ConditionalSelect(Vector512.LessThan(ai, Vector512.Create(0x3880_0000)).AsUInt32(), subnormal, normal);
-        bits = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(ai, Vector512.Create(0x4780_0000)).AsUInt32(), Vector512.Create(0x7C00u), bits);
-        bits = Vector512.ConditionalSelect(Vector512.GreaterThan(ai, Vector512.Create(0x7F80_0000)).AsUInt32(), nan, bits);
-        return bits | sign;
+        Vector512<int> subnormal = (a.AsSingle() + Vector512.Create(0.5f)).AsInt32() - Vector512.Create(0x3F00_0000);
+        Vector512<int> bits = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0x3880_0000)), subnormal, normal);
+        if (Vector512.GreaterThanAny(a, Vector512.Create(0x7F80_0000)))
+        {
+            // NaN: quiet, keep the top 9 payload bits.
+            Vector512<int> nan = (Vector512.ShiftRightLogical(a, 13) - Vector512.Create(0x3_8000)) | Vector512.Create(0x0200);
+            bits = Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(0x7F80_0000)), nan, bits);
+        }
+        return bits | ((u >> 31) << 15);
     }
 
-    /// <summary>float to bfloat16 bits (one per 32-bit lane): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<uint> SingleToBFloat16Bits(Vector512<float> v)
+    internal static Vector512<int> SingleToBFloat16Bits(Vector512<float> v)
     {
-        Vector512<uint> u = v.AsUInt32();
-        Vector512<uint> high = u >> 16;
-        Vector512<uint> rounded = (u + Vector512.Create(0x7FFFu) + (high & Vector512<uint>.One)) >> 16;
-        Vector512<uint> nan = Vector512.GreaterThan((u & Vector512.Create(0x7FFF_FFFFu)).AsInt32(), Vector512.Create(0x7F80_0000)).AsUInt32();
-        return Vector512.ConditionalSelect(nan, high | Vector512.Create(0x0040u), rounded);
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> high = u >> 16;
+        Vector512<int> rounded = (u + Vector512.Create(0x7FFF) + (high & Vector512<int>.One)) >> 16;
+        Vector512<int> nan = Vector512.GreaterThan(u & Vector512.Create(int.MaxValue), Vector512.Create(0x7F80_0000));
+        return Vector512.ConditionalSelect(nan, high | Vector512.Create(0x0040), rounded);
     }
 }
