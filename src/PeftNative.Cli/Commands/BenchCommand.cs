@@ -121,6 +121,10 @@ public static class BenchCommand
         return value.ToString(format, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Seconds with 4 significant digits: 0.02506, 0.1091, 3.709e-05 stays 0.00003709.</summary>
+    private static string Seconds(double value) =>
+        value.ToString(value >= 1 ? "F3" : "0.####" + new string('#', Math.Max(0, -(int)Math.Floor(Math.Log10(Math.Max(value, 1e-12)))) - 1), CultureInfo.InvariantCulture);
+
     private static int Usage(string reason)
     {
         Console.Error.WriteLine($"peftnative bench: {reason}");
@@ -176,8 +180,8 @@ public static class BenchCommand
         table.AddColumn(new TableColumn("r").RightAligned());
         table.AddColumn(new TableColumn("k").RightAligned());
         table.AddColumn(new TableColumn("thr").RightAligned());
-        table.AddColumn(new TableColumn("best ms").RightAligned());
-        table.AddColumn(new TableColumn("median ms").RightAligned());
+        table.AddColumn(new TableColumn("seconds").RightAligned());
+        table.AddColumn(new TableColumn("median s").RightAligned());
         table.AddColumn(new TableColumn("GB/s").RightAligned());
         table.AddColumn(new TableColumn("roofline").RightAligned());
         table.AddColumn("bound");
@@ -194,8 +198,8 @@ public static class BenchCommand
                 r.Rank?.ToString(CultureInfo.InvariantCulture) ?? "",
                 r.Inputs.ToString(CultureInfo.InvariantCulture),
                 r.Threads.ToString(CultureInfo.InvariantCulture),
-                Number(r.Seconds * 1e3),
-                Number(r.MedianSeconds * 1e3),
+                Seconds(r.Seconds),
+                Seconds(r.MedianSeconds),
                 Number(r.Gbps),
                 roofCell,
                 r.Bound);
@@ -204,7 +208,7 @@ public static class BenchCommand
 
         int runs = report.Results.Count > 0 ? report.Results.Max(r => r.Runs) : 0;
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"best of up to {runs} cold runs after {report.Settings.WarmupRuns} warm-up (each run on another copy from a >= {report.Settings.ColdSetBytes >> 20} MiB set); roofline = max(bytes / memory probe, flops / compute probe) / best seconds;"));
+            $"seconds = best of up to {runs} cold runs after {report.Settings.WarmupRuns} warm-up (each run on another copy from a >= {report.Settings.ColdSetBytes >> 20} MiB set); roofline = max(bytes / memory probe, flops / compute probe) / best seconds;"));
         console.WriteLine("compute probe = f32 FMA, or max(f32 FMA, bf16 dot) for bf16 factors (a kernel that widens bf16 to f32 runs at the f32 FMA rate); flagged: roofline < 0.8 (native-cpu), < 0.6 (managed).");
         foreach (var note in report.Notes)
             console.WriteLine("note: " + note);
