@@ -25,8 +25,9 @@ public static class BenchCommand
         "warm-up), GB/s, and roofline = max(bytes / memory probe, flops / compute probe) / seconds, where the compute " +
         "probe is the f32 FMA probe, or max(f32 FMA probe, bf16 probe) for bf16 factors, since a kernel that widens " +
         "bf16 to f32 runs at the f32 FMA rate. Bytes: lowrank_merge and scale = 2 x |W|, affine = (k+1) x n x size, " +
-        "convert = n x (src size + dst size); flops (lowrank_merge only) = 2 x rows x cols x r. Uses libpeft_native's " +
-        "probes when it loads, else managed ones (the output says which). Exit code 0; 2 on bad usage.";
+        "convert = n x (src size + dst size); flops (lowrank_merge only) = 2 x rows x cols x r. Probes: libpeft_native's " +
+        "pn_probe_* when it loads, and the managed ones (Vector256/512) always, before and after the kernels; each roof is " +
+        "the best reading (the output says which probe gave it). Exit code 0; 2 on bad usage.";
 
     /// <summary>Creates the <c>bench</c> subcommand.</summary>
     public static Command Create()
