@@ -48,7 +48,7 @@ public static class BandwidthHarness
             options.Progress?.Invoke("probing memory, f32 FMA and bf16 dot throughput");
             long probeBytes = Math.Min(options.EffectiveProbeBytes, pool.Capacity);
             var probe = MachineProbe.Measure(pool.At(0), probeBytes, threads, options.EffectiveProbeRepeats,
-                options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes);
+                options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes, crossCheck: options.ProbeCrossCheck);
 
             var measured = new List<(BenchCase Case, BenchResult Result)>();
             var errors = new List<BenchError>();
@@ -86,7 +86,7 @@ public static class BandwidthHarness
             options.Progress?.Invoke("probing again");
             pool.Fill(0, probeBytes, threads);
             var again = MachineProbe.Measure(pool.At(0), probeBytes, threads, options.EffectiveProbeRepeats,
-                options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes);
+                options.EffectiveProbeMilliseconds, preferNative: !options.ManagedProbes, crossCheck: options.ProbeCrossCheck);
             probe = MachineProbe.Combine(probe, again);
             if (probe.Source != "native")
                 notes.Add($"probes: {probe.Source} ({probe.Note})");

@@ -64,6 +64,12 @@ public sealed record BenchOptions
     public bool ManagedProbes { get; init; }
 
     /// <summary>
+    /// When libpeft_native's probes run, run the managed probes too and take the higher reading of each
+    /// roof (default true: a probe can only under-read a roof). False: the native readings alone.
+    /// </summary>
+    public bool ProbeCrossCheck { get; init; } = true;
+
+    /// <summary>
     /// The cases to run on every backend, replacing the built-in matrix (which is
     /// <see cref="BenchCase.FullMatrix"/> or <see cref="BenchCase.QuickMatrix"/> on
     /// <see cref="Rows"/> x <see cref="Columns"/>, and on the reference shape for "reference").

@@ -25,8 +25,10 @@ public static unsafe class MachineProbe
     /// (on a shared machine a single long window averages in the other processes' time slices).</param>
     /// <param name="milliseconds">Duration of each compute-probe window.</param>
     /// <param name="preferNative">Try libpeft_native first (default); false runs the managed probes only.</param>
+    /// <param name="crossCheck">When the native probes ran, run the managed ones too and keep the higher
+    /// reading of each roof (default); false keeps the native readings as they are.</param>
     /// <exception cref="ArgumentException">A null buffer or a size, count or duration below its minimum.</exception>
-    public static ProbeResult Measure(nint buffer, long bytes, int threads, int repeats, int milliseconds, bool preferNative = true)
+    public static ProbeResult Measure(nint buffer, long bytes, int threads, int repeats, int milliseconds, bool preferNative = true, bool crossCheck = true)
     {
         if (buffer == 0)
             throw new ArgumentNullException(nameof(buffer));
@@ -41,6 +43,21 @@ public static unsafe class MachineProbe
         NativeCapabilities caps = default;
         if (preferNative)
             native = TryNative(buffer, bytes, threads, repeats, milliseconds, out caps, out failure);
+        if (native is not null && !crossCheck)
+        {
+            return new ProbeResult
+            {
+                MemGbps = native.MemGbps,
+                FmaGflops = native.FmaGflops,
+                Bf16Gflops = native.Bf16Gflops,
+                Source = "native",
+                Bf16Method = Bf16Method(caps),
+                VectorBits = VectorBits(caps),
+                Threads = threads,
+                MemBytes = bytes,
+                Native = native,
+            };
+        }
         var managed = new ProbeReading
         {
             MemGbps = Round(MemoryGbps(buffer, bytes, repeats, (p, n) => ManagedProbes.MemoryRmw(p, n, 1, threads))),
@@ -70,8 +87,8 @@ public static unsafe class MachineProbe
             FmaGflops = native.FmaGflops,
             Bf16Gflops = native.Bf16Gflops,
             Source = "native",
-            Bf16Method = caps.HasAvx512Bf16 != 0 && caps.ActiveIsa >= (int)NativeIsa.Avx512 ? "vdpbf16ps" : "widen+fma",
-            VectorBits = caps.ActiveIsa >= (int)NativeIsa.Avx512 ? 512 : caps.ActiveIsa >= (int)NativeIsa.Avx2 ? 256 : 128,
+            Bf16Method = Bf16Method(caps),
+            VectorBits = VectorBits(caps),
             Threads = threads,
             MemBytes = bytes,
             Native = native,
@@ -118,6 +135,12 @@ public static unsafe class MachineProbe
             Managed = managed,
         };
     }
+
+    private static string Bf16Method(NativeCapabilities caps) =>
+        caps.HasAvx512Bf16 != 0 && caps.ActiveIsa >= (int)NativeIsa.Avx512 ? "vdpbf16ps" : "widen+fma";
+
+    private static int VectorBits(NativeCapabilities caps) =>
+        caps.ActiveIsa >= (int)NativeIsa.Avx512 ? 512 : caps.ActiveIsa >= (int)NativeIsa.Avx2 ? 256 : 128;
 
     private static ProbeReading? TryNative(nint buffer, long bytes, int threads, int repeats, int milliseconds, out NativeCapabilities caps, out string? failure)
     {
