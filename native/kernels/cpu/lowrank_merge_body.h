@@ -12,11 +12,13 @@
 PN_ALWAYS_INLINE void mg_tile(int32_t WD, void* w, int64_t ld, const float* bp, const float* ap,
                               int64_t R)
 {
+    /* The rank-R product is accumulated from zero and W added at the end, so the FMA chains do
+     * not wait for W (prefetched by the caller); W is still read once and rounded once. */
     VF acc[PN_MR][PN_NV];
 #pragma GCC unroll 16
     for (int i = 0; i < PN_MR; i++)
 #pragma GCC unroll 8
-        for (int v = 0; v < PN_NV; v++) acc[i][v] = vload_dt(WD, w, i * ld + v * VLEN);
+        for (int v = 0; v < PN_NV; v++) acc[i][v] = vzero();
     for (int64_t k = 0; k < R; k++) {
         VF a[PN_NV];
 #pragma GCC unroll 8
@@ -31,7 +33,8 @@ PN_ALWAYS_INLINE void mg_tile(int32_t WD, void* w, int64_t ld, const float* bp, 
 #pragma GCC unroll 16
     for (int i = 0; i < PN_MR; i++)
 #pragma GCC unroll 8
-        for (int v = 0; v < PN_NV; v++) vstore_dt(WD, w, i * ld + v * VLEN, acc[i][v]);
+        for (int v = 0; v < PN_NV; v++)
+            vstore_dt(WD, w, i * ld + v * VLEN, vadd(vload_dt(WD, w, i * ld + v * VLEN), acc[i][v]));
 }
 
 PN_ALWAYS_INLINE void mg_edge(int32_t WD, void* w, int64_t ld, int64_t mr, int64_t nr,
@@ -64,7 +67,13 @@ PN_ALWAYS_INLINE void mg_chunk(const pn_merge_ctx* c, int32_t WD, int64_t chunk)
             const int64_t nr = j_end - j0 < MG_NR ? j_end - j0 : MG_NR;
             const float* ap = c->rp + (size_t)(j0 / MG_NR) * (size_t)R * MG_NR;
             void* wt = (unsigned char*)c->w + (size_t)(i0 * ld + j0) * es;
-            if (mr == PN_MR && nr == MG_NR) mg_tile(WD, wt, ld, bp, ap, R);
+            if (mr == PN_MR && nr == MG_NR) {
+                /* prefetch the next tile's rows while this one computes */
+                if (j0 + 2 * MG_NR <= j_end)
+                    for (int i = 0; i < PN_MR; i++)
+                        vprefetch((const unsigned char*)wt + (size_t)(i * ld + MG_NR) * es);
+                mg_tile(WD, wt, ld, bp, ap, R);
+            }
             else mg_edge(WD, wt, ld, mr, nr, bp, ap, R);
         }
     }

@@ -16,6 +16,7 @@ typedef __m256 VF;
 PN_ALWAYS_INLINE VF vzero(void) { return _mm256_setzero_ps(); }
 PN_ALWAYS_INLINE VF vset1(float x) { return _mm256_set1_ps(x); }
 PN_ALWAYS_INLINE VF vfma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
+PN_ALWAYS_INLINE VF vadd(VF a, VF b) { return _mm256_add_ps(a, b); }
 PN_ALWAYS_INLINE VF vmul(VF a, VF b) { return _mm256_mul_ps(a, b); }
 
 PN_ALWAYS_INLINE VF vload_f32(const float* p) { return _mm256_loadu_ps(p); }

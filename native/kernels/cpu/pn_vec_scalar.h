@@ -15,6 +15,7 @@ PN_ALWAYS_INLINE VF vzero(void) { return 0.0f; }
 PN_ALWAYS_INLINE VF vset1(float x) { return x; }
 /* Plain multiply-add (two roundings; the library is built with -ffp-contract=off). */
 PN_ALWAYS_INLINE VF vfma(VF a, VF b, VF c) { return a * b + c; }
+PN_ALWAYS_INLINE VF vadd(VF a, VF b) { return a + b; }
 PN_ALWAYS_INLINE VF vmul(VF a, VF b) { return a * b; }
 
 PN_ALWAYS_INLINE VF vload_f32(const float* p) { return *p; }

@@ -119,24 +119,34 @@ internal static unsafe class ManagedAffine
                 return;
             }
             float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
-            float* tail = stackalloc float[nv];
             // The last full vector, read before anything is written (the output may be an input).
+            float* tail = stackalloc float[nv];
             nint last = end - nv;
-            Combine(last, tail, nv);
+            Accumulate(last, tail, nv, A.Count);
             nint full = start + (end - start) / nv * nv;
+            int k = A.Count;
             for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
             {
                 int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
-                Combine(j, block, count);
-                ManagedBlock<TS, TV>.Store<TOut, TStore>(block, A.Output, j, count);
+                if (k == 1)
+                {
+                    ManagedBlock<TS, TV>.MultiplyAddStore<TIn, TOut, TStore>(A.Inputs[0], j, A.Weights[0], A.Constant, A.Output, count);
+                }
+                else
+                {
+                    // Every term but the last into the block, the last fused with the rounding store.
+                    Accumulate(j, block, count, k - 1);
+                    ManagedBlock<TS, TV>.MultiplyAddStore<TIn, TOut, TStore>(A.Inputs[k - 1], j, A.Weights[k - 1], block, A.Output, count);
+                }
             }
             ManagedBlock<TS, TV>.Store<TOut, CachedStores>(tail, A.Output, last, nv);
         }
 
-        private readonly void Combine(nint index, float* acc, int count)
+        /// <summary>The first <paramref name="terms"/> terms (with the constant) into <paramref name="acc"/>.</summary>
+        private readonly void Accumulate(nint index, float* acc, int count, int terms)
         {
             ManagedBlock<TS, TV>.MultiplyAddFirst<TIn>(A.Inputs[0], index, A.Weights[0], A.Constant, acc, count);
-            for (int i = 1; i < A.Count; i++)
+            for (int i = 1; i < terms; i++)
                 ManagedBlock<TS, TV>.MultiplyAdd<TIn>(A.Inputs[i], index, A.Weights[i], acc, count);
         }
     }

@@ -71,6 +71,75 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             TS.StoreF32(acc + j, TS.Fma(w, T.Load<TS, TV>(src, index + j), TS.LoadF32(acc + j)));
     }
 
+    /// <summary><c>dst[index + j] = fma(weight, src[index + j], acc[j])</c>, rounded once: the last term of an affine combination fused with its store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAddStore<TIn, TOut, TStore>(void* src, nint index, float weight, float* acc, void* dst, int count)
+        where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
+    {
+        int nv = TS.Count;
+        TV w = TS.Broadcast(weight);
+        for (int j = 0; j < count; j += nv)
+        {
+            TV v = TS.Fma(w, TIn.Load<TS, TV>(src, index + j), TS.LoadF32(acc + j));
+            if (TStore.NonTemporal)
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
+            else
+                TOut.Store<TS, TV>(dst, index + j, v);
+        }
+    }
+
+    /// <summary><c>dst[index + j] = fma(weight, src[index + j], constant)</c>, rounded once: a one-term affine combination.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAddStore<TIn, TOut, TStore>(void* src, nint index, float weight, float constant, void* dst, int count)
+        where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
+    {
+        int nv = TS.Count;
+        TV w = TS.Broadcast(weight), c = TS.Broadcast(constant);
+        for (int j = 0; j < count; j += nv)
+        {
+            TV v = TS.Fma(w, TIn.Load<TS, TV>(src, index + j), c);
+            if (TStore.NonTemporal)
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
+            else
+                TOut.Store<TS, TV>(dst, index + j, v);
+        }
+    }
+
+    /// <summary><c>dst[index + j] = src[index + j]</c> converted (one vector at a time, so in place is safe for equal element sizes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Convert<TIn, TOut, TStore>(void* src, void* dst, nint index, int count)
+        where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
+    {
+        int nv = TS.Count;
+        for (int j = 0; j < count; j += nv)
+        {
+            TV v = TIn.Load<TS, TV>(src, index + j);
+            if (TStore.NonTemporal)
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
+            else
+                TOut.Store<TS, TV>(dst, index + j, v);
+        }
+    }
+
+    /// <summary><c>w[index + j] *= factor</c> in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<T>(void* w, nint index, int count, float factor) where T : IStorage
+    {
+        int nv = TS.Count;
+        TV f = TS.Broadcast(factor);
+        for (int j = 0; j < count; j += nv)
+            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
+    }
+
+    /// <summary><c>w[index + j] *= factors[j]</c> in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<T>(void* w, nint index, int count, float* factors) where T : IStorage
+    {
+        int nv = TS.Count;
+        for (int j = 0; j < count; j += nv)
+            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
+    }
+
     /// <summary><c>dst[index + j] = src[j]</c>, rounded once; non-temporal when <typeparamref name="TStore"/> says so (then <c>dst + index</c> is aligned to the vector's stored size).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store<T, TStore>(float* src, void* dst, nint index, int count) where T : IStorage where TStore : IStoreKind

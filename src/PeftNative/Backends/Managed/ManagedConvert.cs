@@ -95,17 +95,12 @@ internal static unsafe class ManagedConvert
                     TOut.StoreScalar(dst, j, TIn.LoadScalar(src, j));
                 return;
             }
-            float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
             float* tail = stackalloc float[nv];
             nint last = end - nv;
             ManagedBlock<TS, TV>.Load<TIn>(src, last, tail, nv);
             nint full = start + (end - start) / nv * nv;
             for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
-            {
-                int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
-                ManagedBlock<TS, TV>.Load<TIn>(src, j, block, count);
-                ManagedBlock<TS, TV>.Store<TOut, TStore>(block, dst, j, count);
-            }
+                ManagedBlock<TS, TV>.Convert<TIn, TOut, TStore>(src, dst, j, (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j));
             ManagedBlock<TS, TV>.Store<TOut, CachedStores>(tail, dst, last, nv);
         }
     }

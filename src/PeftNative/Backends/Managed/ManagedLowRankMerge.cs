@@ -18,11 +18,13 @@ namespace PeftNative.Backends.Managed;
 /// accumulators, adds Σ_r L[m, r] · right[r, n] by broadcast and FMA (in r order), and stores
 /// the tile back with one rounding. W is read and written exactly once.</item>
 /// <item>Columns are blocked so that one block of the packed right factor stays in L2 while
-/// every row tile of a thread's share passes over it; threads split the row tiles. A 16-bit W,
-/// and the ragged edges of any W, go through an f32 strip (MR × 256 columns on the stack,
-/// zero-padded to whole tiles): widened once, updated by the same microkernel, rounded once on
-/// the way back, so every element sees the same arithmetic and the conversions run in their own
-/// short loops instead of crowding the microkernel's registers.</item>
+/// every row tile of a thread's share passes over it; threads split the row tiles. f32 and bf16
+/// W are updated in place by the microkernel (bf16 widening is a shift). An f16 W, whose
+/// conversions need many constants, and the ragged edges of any W go through an f32 strip
+/// (MR × 256 columns on the stack, zero-padded to whole tiles): widened once, updated by the
+/// same microkernel, rounded once on the way back, so every element sees the same arithmetic
+/// (all widths give bit-identical results) and the conversions run in their own short loops
+/// instead of crowding the microkernel's registers.</item>
 /// </list>
 /// </summary>
 internal static unsafe class ManagedLowRankMerge

@@ -88,7 +88,6 @@ internal static unsafe class ManagedScale
         {
             nint cols = A.Columns;
             int nv = TS.Count;
-            float* block = stackalloc float[ManagedBlock<TS, TV>.Size];
             float* tail = stackalloc float[nv];
             for (nint r = start; r < end; r++)
             {
@@ -112,10 +111,9 @@ internal static unsafe class ManagedScale
                 {
                     int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
                     if (A.Rows)
-                        ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + j, block, count, factor);
+                        ManagedBlock<TS, TV>.Multiply<TW>(w, row + j, count, factor);
                     else
-                        ManagedBlock<TS, TV>.LoadMultiply<TW>(w, row + j, block, count, A.Factors + j);
-                    ManagedBlock<TS, TV>.Store<TW, CachedStores>(block, w, row + j, count);
+                        ManagedBlock<TS, TV>.Multiply<TW>(w, row + j, count, A.Factors + j);
                 }
                 ManagedBlock<TS, TV>.Store<TW, CachedStores>(tail, w, row + last, nv);
             }

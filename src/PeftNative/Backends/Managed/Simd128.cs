@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PeftNative.Backends.Managed;
 
@@ -52,9 +53,13 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> LoadI16(ushort* p) => Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(p)).AsInt16());
 
-    /// <summary>Stores 4 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
+    /// <summary>Stores 4 lanes holding sign-extended 16-bit values (so a saturating pack is exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreI16(ushort* p, Vector128<int> bits) => Unsafe.WriteUnaligned(p, Vector128.NarrowWithSaturation(bits, bits).AsUInt64().ToScalar());
+    private static void StoreI16(ushort* p, Vector128<int> bits)
+    {
+        Vector128<short> packed = Sse2.IsSupported ? Sse2.PackSignedSaturate(bits, bits) : Vector128.Narrow(bits, bits);
+        Unsafe.WriteUnaligned(p, packed.AsUInt64().ToScalar());
+    }
 
     // 8 bytes: no non-temporal store of that size in the cross-platform API.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -99,13 +104,18 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     }
 
     /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <remarks>
+    /// One shift per vector (shifts and shuffles share few ports on some cores): the odd bit is
+    /// tested with a compare, and a NaN has its low half cleared and its quiet bit set before the
+    /// rounding add, which then cannot carry into the kept half.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector128<int> SingleToBFloat16Bits(Vector128<float> v)
     {
         Vector128<int> u = v.AsInt32();
-        Vector128<int> high = u >> 16;
-        Vector128<int> rounded = (u + Vector128.Create(0x7FFF) + (high & Vector128<int>.One)) >> 16;
         Vector128<int> nan = Vector128.GreaterThan(u & Vector128.Create(int.MaxValue), Vector128.Create(0x7F80_0000));
-        return Vector128.ConditionalSelect(nan, high | Vector128.Create(0x0040), rounded);
+        u = Vector128.ConditionalSelect(nan, (u | Vector128.Create(0x0040_0000)) & Vector128.Create(unchecked((int)0xFFFF_0000)), u);
+        Vector128<int> odd = Vector128.Equals(u & Vector128.Create(0x1_0000), Vector128.Create(0x1_0000));
+        return (u + Vector128.Create(0x7FFF) - odd) >> 16;
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PeftNative.Backends.Managed;
 
@@ -52,12 +53,24 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> LoadI16(ushort* p) => Vector256.WidenLower(Vector128.Load((short*)p).ToVector256Unsafe());
 
-    /// <summary>Stores 8 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
+    /// <summary>Packs 8 lanes holding sign-extended 16-bit values (so a saturating pack is exact) into 8 shorts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreI16(ushort* p, Vector256<int> bits) => Vector256.NarrowWithSaturation(bits, bits).GetLower().Store((short*)p);
+    private static Vector128<short> PackI16(Vector256<int> bits)
+    {
+        if (Avx2.IsSupported)
+        {
+            // vpackssdw packs within 128-bit lanes; gather quadwords 0 and 2.
+            return Avx2.Permute4x64(Avx2.PackSignedSaturate(bits, bits).AsInt64(), 0b10_00_10_00).AsInt16().GetLower();
+        }
+        return Vector256.Narrow(bits, bits).GetLower();
+    }
+
+    /// <summary>Stores 8 lanes holding sign-extended 16-bit values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreI16(ushort* p, Vector256<int> bits) => PackI16(bits).Store((short*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreI16NonTemporal(ushort* p, Vector256<int> bits) => Vector256.NarrowWithSaturation(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
+    private static void StoreI16NonTemporal(ushort* p, Vector256<int> bits) => PackI16(bits).StoreAlignedNonTemporal((short*)p);
 
     /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
     /// <remarks>
@@ -98,13 +111,18 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     }
 
     /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <remarks>
+    /// One shift per vector (shifts and shuffles share few ports on some cores): the odd bit is
+    /// tested with a compare, and a NaN has its low half cleared and its quiet bit set before the
+    /// rounding add, which then cannot carry into the kept half.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<int> SingleToBFloat16Bits(Vector256<float> v)
     {
         Vector256<int> u = v.AsInt32();
-        Vector256<int> high = u >> 16;
-        Vector256<int> rounded = (u + Vector256.Create(0x7FFF) + (high & Vector256<int>.One)) >> 16;
         Vector256<int> nan = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
-        return Vector256.ConditionalSelect(nan, high | Vector256.Create(0x0040), rounded);
+        u = Vector256.ConditionalSelect(nan, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        return (u + Vector256.Create(0x7FFF) - odd) >> 16;
     }
 }

@@ -52,12 +52,12 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> LoadI16(ushort* p) => Vector512.WidenLower(Vector256.Load((short*)p).ToVector512Unsafe());
 
-    /// <summary>Stores 16 lanes holding sign-extended 16-bit values (a saturating pack is then exact).</summary>
+    /// <summary>Stores 16 lanes holding sign-extended 16-bit values (truncation is then exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreI16(ushort* p, Vector512<int> bits) => Vector512.NarrowWithSaturation(bits, bits).GetLower().Store((short*)p);
+    private static void StoreI16(ushort* p, Vector512<int> bits) => Vector512.Narrow(bits, bits).GetLower().Store((short*)p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreI16NonTemporal(ushort* p, Vector512<int> bits) => Vector512.NarrowWithSaturation(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
+    private static void StoreI16NonTemporal(ushort* p, Vector512<int> bits) => Vector512.Narrow(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
 
     /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
     /// <remarks>
@@ -98,13 +98,18 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     }
 
     /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <remarks>
+    /// One shift per vector (shifts and shuffles share few ports on some cores): the odd bit is
+    /// tested with a compare, and a NaN has its low half cleared and its quiet bit set before the
+    /// rounding add, which then cannot carry into the kept half.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<int> SingleToBFloat16Bits(Vector512<float> v)
     {
         Vector512<int> u = v.AsInt32();
-        Vector512<int> high = u >> 16;
-        Vector512<int> rounded = (u + Vector512.Create(0x7FFF) + (high & Vector512<int>.One)) >> 16;
         Vector512<int> nan = Vector512.GreaterThan(u & Vector512.Create(int.MaxValue), Vector512.Create(0x7F80_0000));
-        return Vector512.ConditionalSelect(nan, high | Vector512.Create(0x0040), rounded);
+        u = Vector512.ConditionalSelect(nan, (u | Vector512.Create(0x0040_0000)) & Vector512.Create(unchecked((int)0xFFFF_0000)), u);
+        Vector512<int> odd = Vector512.Equals(u & Vector512.Create(0x1_0000), Vector512.Create(0x1_0000));
+        return (u + Vector512.Create(0x7FFF) - odd) >> 16;
     }
 }
