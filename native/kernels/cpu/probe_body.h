@@ -5,7 +5,8 @@
 
 PN_INTERNAL void PN_SFX(pn_rmw_range)(float* p, int64_t n)
 {
-    const VF one = vset1(1.0f), zero = vzero();
+    /* w * 1 + (-0): one FMA per word that leaves every finite value (-0 included) as it was. */
+    const VF one = vset1(1.0f), zero = vset1(-0.0f);
     int64_t j = 0;
     for (; j + RMW_U * VLEN <= n; j += RMW_U * VLEN) {
         VF v[RMW_U];

@@ -199,6 +199,7 @@ int main(void)
     size_t bytes = (size_t)8 << 20;
     float* buf = (float*)malloc(bytes + 4);
     for (size_t i = 0; i < bytes / 4 + 1; i++) buf[i] = (float)(i % 1000) - 500.0f;
+    buf[12345] = -0.0f;
     for (int ii = 0; ii < nisa; ii++) {
         CTX("isa=%s", isa_name(isas[ii]));
         CHECK(pn_set_isa(isas[ii]) == PN_OK, "set");
@@ -212,7 +213,8 @@ int main(void)
         double sec = -1, gf = -1, gb = -1;
         CHECK(pn_probe_memory_rmw(buf + 1, (int64_t)bytes - 2, 2, 2, &sec) == PN_OK && sec > 0, "rmw");
         int same = 1;
-        for (size_t i = 0; i < bytes / 4 + 1; i++) same &= buf[i] == (float)(i % 1000) - 500.0f;
+        for (size_t i = 0; i < bytes / 4 + 1; i++)
+            same &= i == 12345 ? f2u(buf[i]) == 0x80000000u : buf[i] == (float)(i % 1000) - 500.0f;
         CHECK(same, "rmw changed the data");
         CHECK(pn_probe_fma_f32(5, 2, &gf) == PN_OK && gf > 0, "fma");
         CHECK(pn_probe_bf16_dot(5, 2, &gb) == PN_OK && gb > 0, "bf16");

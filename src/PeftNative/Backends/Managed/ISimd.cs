@@ -23,6 +23,12 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
     /// <summary><c>a * b</c>.</summary>
     static abstract TV Multiply(TV a, TV b);
 
+    /// <summary><c>a + b</c>.</summary>
+    static abstract TV Add(TV a, TV b);
+
+    /// <summary>True when any lane is NaN.</summary>
+    static abstract bool AnyNaN(TV v);
+
     /// <summary>Loads <see cref="Count"/> floats.</summary>
     static abstract TV LoadF32(float* p);
 
@@ -46,6 +52,9 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
 
     /// <summary>Stores <see cref="Count"/> bfloat16 values, rounded to nearest even.</summary>
     static abstract void StoreBF16(ushort* p, TV v);
+
+    /// <summary>As <see cref="StoreBF16"/> for values known not to be NaN (cheaper rounding).</summary>
+    static abstract void StoreBF16NoNaN(ushort* p, TV v);
 
     /// <summary>As <see cref="StoreBF16"/>, bypassing the caches where the width allows; <paramref name="p"/> is aligned to 2·<see cref="Count"/> bytes.</summary>
     static abstract void StoreBF16NonTemporal(ushort* p, TV v);

@@ -23,6 +23,21 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
     public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(Vector128<float> v) => !Vector128.EqualsAll(v, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, Vector128<float> v)
+    {
+        // Round to nearest even: add 0x7FFF plus the kept half's lowest bit (a compare, not a shift).
+        Vector128<int> u = v.AsInt32();
+        Vector128<int> odd = Vector128.Equals(u & Vector128.Create(0x1_0000), Vector128.Create(0x1_0000));
+        StoreI16(p, (u + Vector128.Create(0x7FFF) - odd) >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> LoadF32(float* p) => Vector128.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

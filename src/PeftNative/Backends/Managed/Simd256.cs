@@ -23,6 +23,21 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(Vector256<float> v) => !Vector256.EqualsAll(v, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, Vector256<float> v)
+    {
+        // Round to nearest even: add 0x7FFF plus the kept half's lowest bit (a compare, not a shift).
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        StoreI16(p, (u + Vector256.Create(0x7FFF) - odd) >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadF32(float* p) => Vector256.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

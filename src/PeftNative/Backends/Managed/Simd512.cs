@@ -22,6 +22,21 @@ internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
     public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(Vector512<float> v) => !Vector512.EqualsAll(v, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, Vector512<float> v)
+    {
+        // Round to nearest even: add 0x7FFF plus the kept half's lowest bit (a compare, not a shift).
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> odd = Vector512.Equals(u & Vector512.Create(0x1_0000), Vector512.Create(0x1_0000));
+        StoreI16(p, (u + Vector512.Create(0x7FFF) - odd) >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadF32(float* p) => Vector512.Load(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,6 +17,15 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
     public static float Multiply(float a, float b) => a * b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float a, float b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(float v) => float.IsNaN(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, float v) => *p = BFloat16.FromSingle(v).Bits;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LoadF32(float* p) => *p;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
