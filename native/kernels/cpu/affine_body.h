@@ -1,0 +1,90 @@
+/* affine_body.h — out[j] = c + sum_i w_i * x_i[j], instantiated once per ISA (include after one
+ * pn_vec_<isa>.h). Loop over blocks of elements, inside over the k inputs: every input is read
+ * once and out written once; accumulation in f32 registers. Large outputs that alias no input
+ * use non-temporal stores after peeling `out` to the store width. */
+#include "pn_vec_common.h"
+
+#define AFF_U 4 /* vectors per block */
+
+PN_ALWAYS_INLINE VF aff_vec(const pn_affine_ctx* c, int32_t IN, int64_t j)
+{
+    VF acc = vset1(c->constant);
+    for (int32_t i = 0; i < c->k; i++)
+        acc = vfma(vset1(c->weights[i]), vload_dt(IN, c->inputs[i], j), acc);
+    return acc;
+}
+
+PN_ALWAYS_INLINE VF aff_part(const pn_affine_ctx* c, int32_t IN, int64_t j, int64_t t)
+{
+    VF acc = vset1(c->constant);
+    for (int32_t i = 0; i < c->k; i++)
+        acc = vfma(vset1(c->weights[i]), vload_part(IN, c->inputs[i], j, t), acc);
+    return acc;
+}
+
+PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t OUT,
+                                    int STREAM, int64_t j, int64_t e)
+{
+    for (; j + AFF_U * VLEN <= e; j += AFF_U * VLEN) {
+        VF acc[AFF_U];
+        for (int u = 0; u < AFF_U; u++) acc[u] = vset1(c->constant);
+        for (int32_t i = 0; i < c->k; i++) {
+            const VF w = vset1(c->weights[i]);
+            const void* x = c->inputs[i];
+            for (int u = 0; u < AFF_U; u++)
+                acc[u] = vfma(w, vload_dt(IN, x, j + u * VLEN), acc[u]);
+        }
+        for (int u = 0; u < AFF_U; u++) {
+            if (STREAM) vstream_dt(OUT, c->out, j + u * VLEN, acc[u]);
+            else vstore_dt(OUT, c->out, j + u * VLEN, acc[u]);
+        }
+    }
+    return j;
+}
+
+PN_ALWAYS_INLINE void aff_impl(const pn_affine_ctx* c, int32_t IN, int32_t OUT, int64_t j,
+                               int64_t e)
+{
+    int stream = c->stream;
+    if (stream) {
+        size_t es = pn_dtype_size(OUT);
+        size_t width = (size_t)VLEN * es;
+        size_t mis = (size_t)(((uintptr_t)c->out + (size_t)j * es) % width);
+        if (mis % es != 0) {
+            stream = 0;
+        } else if (mis != 0) {
+            int64_t peel = (int64_t)((width - mis) / es);
+            if (peel > e - j) peel = e - j;
+            vstore_part(OUT, c->out, j, peel, aff_part(c, IN, j, peel));
+            j += peel;
+        }
+    }
+    if (stream) {
+        j = aff_blocks(c, IN, OUT, 1, j, e);
+        for (; j + VLEN <= e; j += VLEN) vstream_dt(OUT, c->out, j, aff_vec(c, IN, j));
+        vsfence();
+    } else {
+        j = aff_blocks(c, IN, OUT, 0, j, e);
+        for (; j + VLEN <= e; j += VLEN) vstore_dt(OUT, c->out, j, aff_vec(c, IN, j));
+    }
+    if (j < e) vstore_part(OUT, c->out, j, e - j, aff_part(c, IN, j, e - j));
+}
+
+#define AFF_CASE(I, O)                                                                     \
+    case (I) * 3 + (O): aff_impl(c, I, O, begin, end); break;
+
+PN_INTERNAL void PN_SFX(pn_affine_range)(const pn_affine_ctx* c, int64_t begin, int64_t end)
+{
+    switch (c->in_dtype * 3 + c->out_dtype) {
+        AFF_CASE(PN_DTYPE_F32, PN_DTYPE_F32)
+        AFF_CASE(PN_DTYPE_F32, PN_DTYPE_F16)
+        AFF_CASE(PN_DTYPE_F32, PN_DTYPE_BF16)
+        AFF_CASE(PN_DTYPE_F16, PN_DTYPE_F32)
+        AFF_CASE(PN_DTYPE_F16, PN_DTYPE_F16)
+        AFF_CASE(PN_DTYPE_F16, PN_DTYPE_BF16)
+        AFF_CASE(PN_DTYPE_BF16, PN_DTYPE_F32)
+        AFF_CASE(PN_DTYPE_BF16, PN_DTYPE_F16)
+        AFF_CASE(PN_DTYPE_BF16, PN_DTYPE_BF16)
+    default: break;
+    }
+}

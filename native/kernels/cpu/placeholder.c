@@ -1,1 +1,0 @@
-int pn_placeholder(void){return 0;}

@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace PeftNative.Backends.Managed;
+
+/// <summary>
+/// The 256-bit width: <see cref="Vector256{T}"/> of floats. Runs everywhere (emulated where the
+/// hardware lacks it); the 16-bit conversions are integer bit manipulations that reproduce the
+/// scalar rules of <see cref="ScalarMath"/> exactly.
+/// </summary>
+internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(Vector256<float> v) => !Vector256.EqualsAll(v, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, Vector256<float> v)
+    {
+        // Round to nearest even: add 0x7FFF plus the kept half's lowest bit (a compare, not a shift).
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        StoreI16(p, (u + Vector256.Create(0x7FFF) - odd) >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadF32(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF32(float* p, Vector256<float> v) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF32NonTemporal(float* p, Vector256<float> v) => v.StoreAlignedNonTemporal(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadI16(p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16(ushort* p, Vector256<float> v) => StoreI16(p, SingleToHalfBits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16NonTemporal(ushort* p, Vector256<float> v) => StoreI16NonTemporal(p, SingleToHalfBits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadBF16(ushort* p) => (LoadI16(p) << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16(ushort* p, Vector256<float> v) => StoreI16(p, SingleToBFloat16Bits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NonTemporal(ushort* p, Vector256<float> v) => StoreI16NonTemporal(p, SingleToBFloat16Bits(v));
+
+    /// <summary>Loads 8 16-bit values, sign-extended into 32-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> LoadI16(ushort* p) => Vector256.WidenLower(Vector128.Load((short*)p).ToVector256Unsafe());
+
+    /// <summary>Packs 8 lanes holding sign-extended 16-bit values (so a saturating pack is exact) into 8 shorts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<short> PackI16(Vector256<int> bits)
+    {
+        if (Avx2.IsSupported)
+        {
+            // vpackssdw packs within 128-bit lanes; gather quadwords 0 and 2.
+            return Avx2.Permute4x64(Avx2.PackSignedSaturate(bits, bits).AsInt64(), 0b10_00_10_00).AsInt16().GetLower();
+        }
+        return Vector256.Narrow(bits, bits).GetLower();
+    }
+
+    /// <summary>Stores 8 lanes holding sign-extended 16-bit values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreI16(ushort* p, Vector256<int> bits) => PackI16(bits).Store((short*)p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreI16NonTemporal(ushort* p, Vector256<int> bits) => PackI16(bits).StoreAlignedNonTemporal((short*)p);
+
+    /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
+    /// <remarks>
+    /// The 15 magnitude bits shifted into place read as a float 2^-112 times the value (a
+    /// subnormal half becomes a subnormal float, still exact), so one multiplication by 2^112
+    /// rebiases every finite value exactly. Inf and NaN get the all-ones exponent first; the
+    /// multiplication keeps Inf and quiets NaN.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> HalfBitsToSingle(Vector256<int> h)
+    {
+        Vector256<int> magnitude = h & Vector256.Create(0x7FFF);
+        Vector256<int> special = Vector256.GreaterThan(magnitude, Vector256.Create(0x7BFF)) & Vector256.Create(0x7F80_0000);
+        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * Vector256.Create(5.192296858534828e+33f); // 2^112
+        return (value.AsInt32() | (h & Vector256.Create(int.MinValue))).AsSingle();
+    }
+
+    /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> SingleToHalfBits(Vector256<float> v)
+    {
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> a = u & Vector256.Create(int.MaxValue);
+        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
+        // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
+        Vector256<int> clamped = Vector256.Min(a, Vector256.Create(0x4780_0000));
+        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + Vector256.Create(unchecked((int)0xC800_0FFF)) + (Vector256.ShiftRightLogical(clamped, 13) & Vector256<int>.One), 13);
+        // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
+        Vector256<int> subnormal = (a.AsSingle() + Vector256.Create(0.5f)).AsInt32() - Vector256.Create(0x3F00_0000);
+        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x3880_0000)), subnormal, normal);
+        if (Vector256.GreaterThanAny(a, Vector256.Create(0x7F80_0000)))
+        {
+            // NaN: quiet, keep the top 9 payload bits.
+            Vector256<int> nan = (Vector256.ShiftRightLogical(a, 13) - Vector256.Create(0x3_8000)) | Vector256.Create(0x0200);
+            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F80_0000)), nan, bits);
+        }
+        return bits | ((u >> 31) << 15);
+    }
+
+    /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <remarks>
+    /// One shift per vector (shifts and shuffles share few ports on some cores): the odd bit is
+    /// tested with a compare, and a NaN has its low half cleared and its quiet bit set before the
+    /// rounding add, which then cannot carry into the kept half.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> SingleToBFloat16Bits(Vector256<float> v)
+    {
+        Vector256<int> u = v.AsInt32();
+        Vector256<int> nan = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
+        u = Vector256.ConditionalSelect(nan, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        return (u + Vector256.Create(0x7FFF) - odd) >> 16;
+    }
+}

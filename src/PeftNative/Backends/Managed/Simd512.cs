@@ -1,0 +1,130 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace PeftNative.Backends.Managed;
+
+/// <summary>
+/// The 512-bit width: <see cref="Vector512{T}"/> of floats. Runs everywhere (emulated where the
+/// hardware lacks it); the 16-bit conversions are integer bit manipulations that reproduce the
+/// scalar rules of <see cref="ScalarMath"/> exactly.
+/// </summary>
+internal readonly unsafe struct Simd512 : ISimd<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyNaN(Vector512<float> v) => !Vector512.EqualsAll(v, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NoNaN(ushort* p, Vector512<float> v)
+    {
+        // Round to nearest even: add 0x7FFF plus the kept half's lowest bit (a compare, not a shift).
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> odd = Vector512.Equals(u & Vector512.Create(0x1_0000), Vector512.Create(0x1_0000));
+        StoreI16(p, (u + Vector512.Create(0x7FFF) - odd) >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadF32(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF32(float* p, Vector512<float> v) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF32NonTemporal(float* p, Vector512<float> v) => v.StoreAlignedNonTemporal(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadF16(ushort* p) => HalfBitsToSingle(LoadI16(p));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16(ushort* p, Vector512<float> v) => StoreI16(p, SingleToHalfBits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16NonTemporal(ushort* p, Vector512<float> v) => StoreI16NonTemporal(p, SingleToHalfBits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadBF16(ushort* p) => (LoadI16(p) << 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16(ushort* p, Vector512<float> v) => StoreI16(p, SingleToBFloat16Bits(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16NonTemporal(ushort* p, Vector512<float> v) => StoreI16NonTemporal(p, SingleToBFloat16Bits(v));
+
+    /// <summary>Loads 16 16-bit values, sign-extended into 32-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> LoadI16(ushort* p) => Vector512.WidenLower(Vector256.Load((short*)p).ToVector512Unsafe());
+
+    /// <summary>Stores 16 lanes holding sign-extended 16-bit values (truncation is then exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreI16(ushort* p, Vector512<int> bits) => Vector512.Narrow(bits, bits).GetLower().Store((short*)p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreI16NonTemporal(ushort* p, Vector512<int> bits) => Vector512.Narrow(bits, bits).GetLower().StoreAlignedNonTemporal((short*)p);
+
+    /// <summary>binary16 bits (sign-extended into 32-bit lanes) to float, exactly.</summary>
+    /// <remarks>
+    /// The 15 magnitude bits shifted into place read as a float 2^-112 times the value (a
+    /// subnormal half becomes a subnormal float, still exact), so one multiplication by 2^112
+    /// rebiases every finite value exactly. Inf and NaN get the all-ones exponent first; the
+    /// multiplication keeps Inf and quiets NaN.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> HalfBitsToSingle(Vector512<int> h)
+    {
+        Vector512<int> magnitude = h & Vector512.Create(0x7FFF);
+        Vector512<int> special = Vector512.GreaterThan(magnitude, Vector512.Create(0x7BFF)) & Vector512.Create(0x7F80_0000);
+        Vector512<float> value = ((magnitude << 13) | special).AsSingle() * Vector512.Create(5.192296858534828e+33f); // 2^112
+        return (value.AsInt32() | (h & Vector512.Create(int.MinValue))).AsSingle();
+    }
+
+    /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> SingleToHalfBits(Vector512<float> v)
+    {
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> a = u & Vector512.Create(int.MaxValue);
+        // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
+        // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
+        Vector512<int> clamped = Vector512.Min(a, Vector512.Create(0x4780_0000));
+        Vector512<int> normal = Vector512.ShiftRightLogical(clamped + Vector512.Create(unchecked((int)0xC800_0FFF)) + (Vector512.ShiftRightLogical(clamped, 13) & Vector512<int>.One), 13);
+        // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
+        Vector512<int> subnormal = (a.AsSingle() + Vector512.Create(0.5f)).AsInt32() - Vector512.Create(0x3F00_0000);
+        Vector512<int> bits = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(0x3880_0000)), subnormal, normal);
+        if (Vector512.GreaterThanAny(a, Vector512.Create(0x7F80_0000)))
+        {
+            // NaN: quiet, keep the top 9 payload bits.
+            Vector512<int> nan = (Vector512.ShiftRightLogical(a, 13) - Vector512.Create(0x3_8000)) | Vector512.Create(0x0200);
+            bits = Vector512.ConditionalSelect(Vector512.GreaterThan(a, Vector512.Create(0x7F80_0000)), nan, bits);
+        }
+        return bits | ((u >> 31) << 15);
+    }
+
+    /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
+    /// <remarks>
+    /// One shift per vector (shifts and shuffles share few ports on some cores): the odd bit is
+    /// tested with a compare, and a NaN has its low half cleared and its quiet bit set before the
+    /// rounding add, which then cannot carry into the kept half.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> SingleToBFloat16Bits(Vector512<float> v)
+    {
+        Vector512<int> u = v.AsInt32();
+        Vector512<int> nan = Vector512.GreaterThan(u & Vector512.Create(int.MaxValue), Vector512.Create(0x7F80_0000));
+        u = Vector512.ConditionalSelect(nan, (u | Vector512.Create(0x0040_0000)) & Vector512.Create(unchecked((int)0xFFFF_0000)), u);
+        Vector512<int> odd = Vector512.Equals(u & Vector512.Create(0x1_0000), Vector512.Create(0x1_0000));
+        return (u + Vector512.Create(0x7FFF) - odd) >> 16;
+    }
+}
