@@ -356,8 +356,12 @@ static void merge_task(void* p, int64_t chunk)
     j->k->merge_chunk(&j->c, chunk);
 }
 
+#ifndef PN_RP_BLOCK_BYTES
 #define PN_RP_BLOCK_BYTES ((int64_t)128 << 10) /* an Rp column block (R x nc f32) fits L2 */
+#endif
+#ifndef PN_MERGE_ROW_PANELS
 #define PN_MERGE_ROW_PANELS 16                 /* row panels per task */
+#endif
 
 PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_features,
                                       int64_t in_features, int32_t transpose, int32_t count,
