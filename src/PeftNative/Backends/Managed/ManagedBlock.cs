@@ -84,7 +84,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -101,7 +101,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -117,7 +117,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -128,7 +128,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
         int nv = TS.Count;
         TV f = TS.Broadcast(factor);
         for (int j = 0; j < count; j += nv)
-            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
     }
 
     /// <summary><c>w[index + j] *= factors[j]</c> in place.</summary>
@@ -137,7 +137,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
     {
         int nv = TS.Count;
         for (int j = 0; j < count; j += nv)
-            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
     }
 
     /// <summary><c>dst[index + j] = src[j]</c>, rounded once; non-temporal when <typeparamref name="TStore"/> says so (then <c>dst + index</c> is aligned to the vector's stored size).</summary>
@@ -150,7 +150,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 T.StoreNonTemporal<TS, TV>(dst, index + j, TS.LoadF32(src + j));
             else
-                T.Store<TS, TV>(dst, index + j, TS.LoadF32(src + j));
+                T.StoreTested<TS, TV>(dst, index + j, TS.LoadF32(src + j));
         }
     }
 }
