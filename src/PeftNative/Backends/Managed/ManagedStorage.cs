@@ -21,6 +21,9 @@ internal unsafe interface IStorage
     /// <summary>Stores <c>TS.Count</c> elements starting at element <paramref name="index"/>.</summary>
     static abstract void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
 
+    /// <summary>As <see cref="Store"/>, testing the vector for NaN first where that makes the rounding cheaper (bf16).</summary>
+    static abstract void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
+
     /// <summary>As <see cref="Store"/> for values known not to be NaN (the bf16 rounding is then cheaper).</summary>
     static abstract void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
 
@@ -46,6 +49,9 @@ internal readonly unsafe struct F32Storage : IStorage
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
@@ -74,6 +80,9 @@ internal readonly unsafe struct F16Storage : IStorage
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -98,6 +107,15 @@ internal readonly unsafe struct BF16Storage : IStorage
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreBF16((ushort*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged
+    {
+        if (TS.AnyNaN(value))
+            TS.StoreBF16((ushort*)data + index, value);
+        else
+            TS.StoreBF16NoNaN((ushort*)data + index, value);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreBF16NoNaN((ushort*)data + index, value);
