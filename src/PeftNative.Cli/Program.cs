@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftNative.Cli.Commands;
 
 namespace PeftNative.Cli;
 
@@ -8,7 +9,10 @@ public static class Program
     /// <summary>Runs the command line.</summary>
     public static int Main(string[] args)
     {
-        var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.");
+        var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.")
+        {
+            BenchCommand.Create(),
+        };
         return root.Parse(args).Invoke();
     }
 }

@@ -22,9 +22,39 @@ PN_ALWAYS_INLINE VF aff_part(const pn_affine_ctx* c, int32_t IN, int64_t j, int6
     return acc;
 }
 
+/* All-bf16 blocks on ISAs with the deinterleaved pair primitives: every input and the output
+ * go through the same even/odd permutation of each 2*VLEN group (elementwise, so the order
+ * does not matter), which replaces the widening/narrowing shuffles by a shift, an and and a
+ * word blend. */
+#define AFF_DEINT(IN, OUT) (PN_BF16_DEINT && (IN) == PN_DTYPE_BF16 && (OUT) == PN_DTYPE_BF16)
+
 PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t OUT,
                                     int STREAM, int64_t j, int64_t e)
 {
+#if PN_BF16_DEINT
+    if (AFF_DEINT(IN, OUT)) {
+        for (; j + AFF_U * VLEN <= e; j += AFF_U * VLEN) {
+            VF acc[AFF_U];
+            for (int u = 0; u < AFF_U; u++) acc[u] = vset1(c->constant);
+            for (int32_t i = 0; i < c->k; i++) {
+                const VF w = vset1(c->weights[i]);
+                const uint16_t* x = (const uint16_t*)c->inputs[i] + j;
+                for (int u = 0; u < AFF_U; u += 2) {
+                    VF xe, xo;
+                    vload2_bf16(x + u * VLEN, &xe, &xo);
+                    acc[u] = vfma(w, xe, acc[u]);
+                    acc[u + 1] = vfma(w, xo, acc[u + 1]);
+                }
+            }
+            uint16_t* o = (uint16_t*)c->out + j;
+            for (int u = 0; u < AFF_U; u += 2) {
+                if (STREAM) vstream2_bf16(o + u * VLEN, acc[u], acc[u + 1]);
+                else vstore2_bf16(o + u * VLEN, acc[u], acc[u + 1]);
+            }
+        }
+        return j;
+    }
+#endif
     for (; j + AFF_U * VLEN <= e; j += AFF_U * VLEN) {
         VF acc[AFF_U];
         for (int u = 0; u < AFF_U; u++) acc[u] = vset1(c->constant);
@@ -48,15 +78,19 @@ PN_ALWAYS_INLINE void aff_impl(const pn_affine_ctx* c, int32_t IN, int32_t OUT, 
     int stream = c->stream;
     if (stream) {
         size_t es = pn_dtype_size(OUT);
-        size_t width = (size_t)VLEN * es;
+        /* the store width: 2 vectors' worth of bf16 for the deinterleaved pairs */
+        size_t width = (size_t)VLEN * es * (AFF_DEINT(IN, OUT) ? 2u : 1u);
         size_t mis = (size_t)(((uintptr_t)c->out + (size_t)j * es) % width);
         if (mis % es != 0) {
             stream = 0;
         } else if (mis != 0) {
             int64_t peel = (int64_t)((width - mis) / es);
             if (peel > e - j) peel = e - j;
-            vstore_part(OUT, c->out, j, peel, aff_part(c, IN, j, peel));
-            j += peel;
+            for (int64_t t; peel > 0; j += t, peel -= t) { /* peel may exceed VLEN */
+                t = peel < VLEN ? peel : VLEN;
+                if (t == VLEN) vstore_dt(OUT, c->out, j, aff_vec(c, IN, j));
+                else vstore_part(OUT, c->out, j, t, aff_part(c, IN, j, t));
+            }
         }
     }
     if (stream) {

@@ -286,10 +286,13 @@ PN_API pn_status pn_cpu_scale_cols(int32_t w_dtype, void* w, int64_t rows, int64
  * ranks, factor f at rank offset off_f:
  *   transpose == 0: L(i, off+r) = s_f B_f[i][r],  Rt(off+r, j) = A_f[r][j]
  *   transpose == 1: L(i, off+r) = s_f A_f[r][i],  Rt(off+r, j) = B_f[j][r]
- * Lp holds row panels of MR (k-major, [R][MR]), Rp column panels of NR ([R][NR]); padding is 0. */
+ * Lp holds row panels of MR (k-major, [R][MR]), Rp column panels of NR ([R][NR]); padding is 0.
+ * With bf16 W on an ISA with deinterleaved bf16 tiles (pn_kernels.bf16_deint), each NR-column
+ * row of an Rp panel holds the even columns first, then the odd ones (the order in which the
+ * microkernel's single bf16 load per tile row splits W). */
 typedef struct pack_job {
     const pn_lowrank_factor* f;
-    int32_t count, transpose;
+    int32_t count, transpose, deint;
     int64_t rows, cols, R;
     int64_t mr, nr, lpanels, rpanels;
     float* lp;
@@ -337,7 +340,7 @@ static void pack_task(void* p, int64_t chunk)
                     if (col < j->cols)
                         v = j->transpose ? pn_load_scalar(fa->dtype, fa->b, col * rank + r)
                                          : pn_load_scalar(fa->dtype, fa->a, r * j->cols + col);
-                    d[c] = v;
+                    d[j->deint ? (c & 1) * (nr / 2) + (c >> 1) : c] = v;
                 }
             }
             off += rank;
@@ -356,8 +359,12 @@ static void merge_task(void* p, int64_t chunk)
     j->k->merge_chunk(&j->c, chunk);
 }
 
+#ifndef PN_RP_BLOCK_BYTES
 #define PN_RP_BLOCK_BYTES ((int64_t)128 << 10) /* an Rp column block (R x nc f32) fits L2 */
+#endif
+#ifndef PN_MERGE_ROW_PANELS
 #define PN_MERGE_ROW_PANELS 16                 /* row panels per task */
+#endif
 
 PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_features,
                                       int64_t in_features, int32_t transpose, int32_t count,
@@ -428,7 +435,9 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
     int t = pn_effective_threads(threads, rows * cols, PN_MIN_WORK);
 
     /* Rp starts 64-byte aligned (its panels are read with aligned vector loads). */
-    pack_job pj = {factors, count, transpose, rows, cols, R, mr, nr, lpanels, rpanels,
+    pack_job pj = {factors, count, transpose,
+                   k->bf16_deint && w_dtype == PN_DTYPE_BF16,
+                   rows, cols, R, mr, nr, lpanels, rpanels,
                    scratch, scratch + ((lfloats + 15) & ~(int64_t)15)};
     pn_parallel_for(lpanels + rpanels, t, pack_task, &pj);
 

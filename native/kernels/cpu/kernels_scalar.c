@@ -7,6 +7,7 @@ PN_INTERNAL const pn_kernels PN_SFX(pn_kernels) = {
     .vec_bytes = VLEN * 4,
     .mr = PN_MR,
     .nr = PN_NV * VLEN,
+    .bf16_deint = PN_BF16_DEINT,
     .affine_range = PN_SFX(pn_affine_range),
     .convert_range = PN_SFX(pn_convert_range),
     .scale_rows_range = PN_SFX(pn_scale_rows_range),

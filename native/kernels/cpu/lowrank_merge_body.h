@@ -8,6 +8,9 @@
 #include "pn_vec_common.h"
 
 #define MG_NR (PN_NV * VLEN)
+#if PN_BF16_DEINT && PN_NV != 2
+#error "the deinterleaved bf16 tile needs PN_NV == 2"
+#endif
 
 PN_ALWAYS_INLINE void mg_tile(int32_t WD, void* w, int64_t ld, const float* bp, const float* ap,
                               int64_t R)
@@ -30,6 +33,20 @@ PN_ALWAYS_INLINE void mg_tile(int32_t WD, void* w, int64_t ld, const float* bp, 
             for (int v = 0; v < PN_NV; v++) acc[i][v] = vfma(b, a[v], acc[i][v]);
         }
     }
+#if PN_BF16_DEINT
+    if (WD == PN_DTYPE_BF16) {
+        /* One 2*VLEN bf16 load per row: even columns to acc[i][0], odd to acc[i][1] (api.c packs
+         * Rp in that order for bf16 W); stored back in the natural order. */
+#pragma GCC unroll 16
+        for (int i = 0; i < PN_MR; i++) {
+            uint16_t* wr = (uint16_t*)w + i * ld;
+            VF e, o;
+            vload2_bf16(wr, &e, &o);
+            vstore2_bf16(wr, vadd(e, acc[i][0]), vadd(o, acc[i][1]));
+        }
+        return;
+    }
+#endif
 #pragma GCC unroll 16
     for (int i = 0; i < PN_MR; i++)
 #pragma GCC unroll 8

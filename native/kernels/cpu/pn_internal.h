@@ -147,6 +147,7 @@ typedef struct pn_kernels {
     int32_t isa;
     int32_t vec_bytes;    /* widest vector */
     int32_t mr, nr;       /* merge register block */
+    int32_t bf16_deint;   /* bf16 W: Rp panels packed even columns first, then odd (nr / 2 each) */
     void (*affine_range)(const pn_affine_ctx* c, int64_t begin, int64_t end);
     void (*convert_range)(const pn_convert_ctx* c, int64_t begin, int64_t end);
     void (*scale_rows_range)(const pn_scale_ctx* c, int64_t r0, int64_t r1);

@@ -70,6 +70,53 @@ PN_ALWAYS_INLINE void vstream_bf16(uint16_t* p, VF v)
 {
     _mm_stream_si128((__m128i*)(void*)p, pn_to_bf16(v));
 }
+/* Deinterleaved bf16 pairs (PN_BF16_DEINT): 2 * VLEN bf16 values load as one vector, even
+ * elements to *e (x << 16), odd elements to *o (x & 0xFFFF0000), both exact. The store is the
+ * inverse: RNE per lane (bits + 0x7FFF + lsb), low halves from the even vector shifted down, high
+ * halves from the odd one (a word blend, no pack or lane crossing). NaN lanes take the exact rule
+ * of pn_f32_to_bf16 ((bits >> 16) | 0x40) on a rarely taken branch. */
+#define PN_BF16_DEINT 1
+PN_ALWAYS_INLINE void vload2_bf16(const uint16_t* p, VF* e, VF* o)
+{
+    __m256i x = _mm256_loadu_si256((const __m256i*)(const void*)p);
+    *e = _mm256_castsi256_ps(_mm256_slli_epi32(x, 16));
+    *o = _mm256_castsi256_ps(_mm256_and_si256(x, _mm256_set1_epi32((int)0xFFFF0000u)));
+}
+/* RNE of every lane, the bf16 result in the upper 16 bits (lower bits garbage); no NaN rule. */
+PN_ALWAYS_INLINE __m256i pn_bf16_rne_hi(VF v)
+{
+    __m256i u = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    return _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF)), lsb);
+}
+/* Exact rule per lane (NaN included), the bf16 result in the lower 16 bits, upper bits zero. */
+PN_ALWAYS_INLINE __m256i pn_bf16_exact_lo(VF v)
+{
+    __m256i rounded = _mm256_srli_epi32(pn_bf16_rne_hi(v), 16);
+    __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(_mm256_castps_si256(v), 16),
+                                    _mm256_set1_epi32(0x40));
+    __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    return _mm256_blendv_epi8(rounded, quiet, nan);
+}
+PN_ALWAYS_INLINE __m256i pn_to_bf16x2(VF e, VF o)
+{
+    __m256 nan = _mm256_cmp_ps(e, o, _CMP_UNORD_Q); /* a lane of e or of o is NaN */
+    if (__builtin_expect(_mm256_testz_ps(nan, nan), 1))
+        return _mm256_blend_epi16(_mm256_srli_epi32(pn_bf16_rne_hi(e), 16), pn_bf16_rne_hi(o),
+                                  0xAA);
+    return _mm256_blend_epi16(pn_bf16_exact_lo(e), _mm256_slli_epi32(pn_bf16_exact_lo(o), 16),
+                              0xAA);
+}
+PN_ALWAYS_INLINE void vstore2_bf16(uint16_t* p, VF e, VF o)
+{
+    _mm256_storeu_si256((__m256i*)(void*)p, pn_to_bf16x2(e, o));
+}
+/* Non-temporal: p 32-byte aligned. */
+PN_ALWAYS_INLINE void vstream2_bf16(uint16_t* p, VF e, VF o)
+{
+    _mm256_stream_si256((__m256i*)(void*)p, pn_to_bf16x2(e, o));
+}
+
 PN_ALWAYS_INLINE void vsfence(void) { _mm_sfence(); }
 PN_ALWAYS_INLINE void vprefetch(const void* p) { _mm_prefetch((const char*)p, _MM_HINT_T0); }
 

@@ -18,6 +18,12 @@ PN_INTERNAL double PN_SFX(pn_bf16_loop)(double seconds);
 
 #endif
 
+/* 1 where the ISA has the deinterleaved bf16 pair primitives (vload2_bf16 / vstore2_bf16 /
+ * vstream2_bf16: 2*VLEN bf16, even elements in one vector, odd in the other). */
+#ifndef PN_BF16_DEINT
+#define PN_BF16_DEINT 0
+#endif
+
 /* The largest element size times VLEN: the stack buffer of a partial vector. */
 #define PN_VBYTES (VLEN * 4)
 

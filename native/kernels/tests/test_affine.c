@@ -60,6 +60,82 @@ static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_
     free(mag);
 }
 
+/* Bit-exact check of the FMA ISAs: out[j] = fma chain c -> fma(w_i, x_i[j], acc) in input order,
+ * rounded once to out_dt. specials: NaN / Inf planted in the inputs (a NaN from exactly one
+ * input must come back as that input's quiet NaN for bf16), nan_weight: one weight is the NaN
+ * 0x7FFFFFFF (its low payload bits overflow the bf16 rounding bias: the slow path). */
+static void exact_case(int dt, int64_t n, int k, int threads, int specials, int nan_weight,
+                       int in_place)
+{
+    gbuf in[9];
+    const void* ptrs[9];
+    float w[9];
+    for (int i = 0; i < k; i++) {
+        in[i] = gbuf_new((size_t)n * dsize(dt), (size_t)((i + n) % 3) * dsize(dt));
+        fill_random(dt, in[i].p, n);
+        if (specials && i < 2) plant_specials(dt, in[i].p, n);
+        ptrs[i] = in[i].p;
+        w[i] = rng_val() * 2.0f;
+    }
+    if (nan_weight) {
+        uint32_t nb = 0x7FFFFFFFu;
+        memcpy(&w[k / 2], &nb, 4);
+    }
+    float c = rng_val();
+    gbuf out = gbuf_new((size_t)n * dsize(dt), (size_t)(n % 5) * dsize(dt));
+    unsigned char* last = NULL;
+    if (in_place) {
+        ptrs[k - 1] = out.p;
+        fill_random(dt, out.p, n);
+        if (specials) plant_specials(dt, out.p, n);
+        last = (unsigned char*)malloc((size_t)(n ? n : 1) * dsize(dt));
+        memcpy(last, out.p, (size_t)n * dsize(dt));
+    } else {
+        memset(out.p, 0xFF, (size_t)n * dsize(dt));
+    }
+    pn_status st = pn_cpu_affine(dt, dt, n, k, ptrs, w, c, out.p, threads);
+    CHECK(st == PN_OK, "status %d (%s)", st, pn_last_error());
+    int bad = 0;
+    for (int64_t j = 0; j < n && bad < 3; j++) {
+        float acc = c;
+        int nans = 0, nan_i = -1;
+        for (int i = 0; i < k; i++) {
+            const void* p = (in_place && i == k - 1) ? (const void*)last : ptrs[i];
+            float x = (float)get_val(dt, p, j);
+            if (isnan(x)) { nans++; nan_i = i; }
+            if (isnan(w[i])) nans += 2;
+            acc = fmaf(w[i], x, acc);
+        }
+        int ok;
+        double got = get_val(dt, out.p, j);
+        if (nans == 1 && dt == PN_DTYPE_BF16) {
+            const void* p = (in_place && nan_i == k - 1) ? (const void*)last : ptrs[nan_i];
+            ok = ((const uint16_t*)out.p)[j] == (uint16_t)(((const uint16_t*)p)[j] | 0x40);
+        } else if (isnan(acc)) {
+            ok = isnan(got);
+        } else if (dt == PN_DTYPE_F32) {
+            ok = f2u((float)got) == f2u(acc);
+        } else {
+            uint16_t want = dt == PN_DTYPE_F16 ? ref_f32_to_f16(acc) : ref_f32_to_bf16(acc);
+            ok = ((const uint16_t*)out.p)[j] == want;
+        }
+        if (!ok) {
+            bad++;
+            CHECK(0, "exact %s n=%lld k=%d t=%d index %lld want %.9g got %.9g", dname(dt),
+                  (long long)n, k, threads, (long long)j, acc, got);
+        } else {
+            g_checks++;
+        }
+    }
+    CHECK(gbuf_guards_ok(&out), "out guard overwritten");
+    for (int i = 0; i < k; i++) {
+        CHECK(gbuf_guards_ok(&in[i]), "input guard overwritten");
+        gbuf_free(&in[i]);
+    }
+    gbuf_free(&out);
+    free(last);
+}
+
 int main(void)
 {
     int isas[3];
@@ -93,6 +169,24 @@ int main(void)
                     run_case(a, b, ((int64_t)4 << 20) / (int64_t)dsize(b) + 13, 2, 2, dsize(b), 0);
                 }
             }
+    }
+    /* bit-exact on the vector ISAs, same dtype in and out (the deinterleaved bf16 path) */
+    for (int ii = 1; ii < nisa; ii++) {
+        CHECK(pn_set_isa(isas[ii]) == PN_OK, "set isa");
+        for (int dt = 0; dt < 3; dt++) {
+            for (int64_t n = 0; n <= 200; n++) {
+                CTX("isa=%s exact %s n=%lld", isa_name(isas[ii]), dname(dt), (long long)n);
+                exact_case(dt, n, 1 + (int)(n % 4), 1, n % 3 == 0, n % 7 == 3, n % 5 == 4);
+            }
+            CTX("isa=%s exact %s large", isa_name(isas[ii]), dname(dt));
+            exact_case(dt, 200003, 3, 2, 1, 0, 0);
+            exact_case(dt, 200003, 2, 3, 1, 0, 1);
+            /* non-temporal path (>= 4 MiB out), every start misalignment of the output */
+            CTX("isa=%s exact %s stream", isa_name(isas[ii]), dname(dt));
+            for (int m = 0; m < 5; m++)
+                exact_case(dt, ((int64_t)4 << 20) / (int64_t)dsize(dt) + 13 + m, 2, 2, 1, m == 4,
+                           0);
+        }
     }
     pn_set_isa(-1);
     return test_finish("test_affine");

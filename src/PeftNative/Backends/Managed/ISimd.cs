@@ -58,4 +58,23 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
 
     /// <summary>As <see cref="StoreBF16"/>, bypassing the caches where the width allows; <paramref name="p"/> is aligned to 2·<see cref="Count"/> bytes.</summary>
     static abstract void StoreBF16NonTemporal(ushort* p, TV v);
+
+    /// <summary>
+    /// Loads 2·<see cref="Count"/> bfloat16 values, widened exactly and deinterleaved: the
+    /// even-indexed values into <paramref name="even"/>, the odd-indexed into <paramref name="odd"/>
+    /// (for vectors a shift and a mask, no shuffle).
+    /// </summary>
+    static abstract void LoadBF16x2(ushort* p, out TV even, out TV odd);
+
+    /// <summary>Stores 2·<see cref="Count"/> bfloat16 values, the inverse of <see cref="LoadBF16x2"/>, rounded to nearest even; non-temporal (then <paramref name="p"/> is aligned to 4·<see cref="Count"/> bytes) where the width allows.</summary>
+    static abstract void StoreBF16x2(ushort* p, TV even, TV odd, bool nonTemporal);
+
+    /// <summary>As <see cref="StoreBF16x2"/> for values known not to be NaN.</summary>
+    static abstract void StoreBF16x2NoNaN(ushort* p, TV even, TV odd, bool nonTemporal);
+
+    /// <summary>Loads 2·<see cref="Count"/> binary16 values, widened exactly and deinterleaved as by <see cref="LoadBF16x2"/>.</summary>
+    static abstract void LoadF16x2(ushort* p, out TV even, out TV odd);
+
+    /// <summary>Stores 2·<see cref="Count"/> binary16 values, the inverse of <see cref="LoadF16x2"/>, rounded as <see cref="StoreF16"/>.</summary>
+    static abstract void StoreF16x2(ushort* p, TV even, TV odd, bool nonTemporal);
 }

@@ -5,10 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace PeftNative.Backends.Managed;
 
 /// <summary>
-/// Affine combination <c>out[j] = c + Σ_i w_i · x_i[j]</c> in one pass: per block of
-/// <see cref="ManagedBlock{TS, TV}.Size"/> elements, every input is widened and accumulated (f32
-/// FMA, input order) into an L1 block, which is then rounded once into the output. Each input is
-/// read once and the output written once; in place is safe because a block is read completely
+/// Affine combination <c>out[j] = c + Σ_i w_i · x_i[j]</c> in one pass, f32 FMA accumulation in
+/// input order, one rounding on store. f32 and bf16 accumulate two vectors at a time in registers
+/// across all inputs; when f16 is involved (its conversions need many constants, which would
+/// spill) every input but the last is accumulated into an L1 block of
+/// <see cref="ManagedBlock{TS, TV}.Size"/> elements and the last is fused with the store. Each
+/// input is read once and the output written once; in place is safe because a block is read completely
 /// before it is written, and the ragged tail is the last full vector, computed before the blocks
 /// and stored after them. Large outputs that alias no input use non-temporal stores (the write
 /// then costs no read for ownership).
@@ -128,7 +130,12 @@ internal static unsafe class ManagedAffine
             for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
             {
                 int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
-                if (k == 1)
+                if (TIn.DType != DType.F16 && TOut.DType != DType.F16)
+                {
+                    // f32/bf16: accumulate in registers across all inputs (few conversion constants).
+                    ManagedBlock<TS, TV>.CombineStore<TIn, TOut, TStore>(A.Inputs, A.Weights, k, A.Constant, A.Output, j, count);
+                }
+                else if (k == 1)
                 {
                     ManagedBlock<TS, TV>.MultiplyAddStore<TIn, TOut, TStore>(A.Inputs[0], j, A.Weights[0], A.Constant, A.Output, count);
                 }

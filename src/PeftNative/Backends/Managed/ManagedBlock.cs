@@ -71,6 +71,51 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             TS.StoreF32(acc + j, TS.Fma(w, T.Load<TS, TV>(src, index + j), TS.LoadF32(acc + j)));
     }
 
+    /// <summary>
+    /// <c>dst[index + j] = round(constant + Σ_i weights[i] · inputs[i][index + j])</c> with the two
+    /// vectors of each step accumulated in registers across all inputs (for storage types whose
+    /// conversions need few constants; an L1 accumulator block costs a load and a store per term).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CombineStore<TIn, TOut, TStore>(void** inputs, float* weights, int terms, float constant, void* dst, nint index, int count)
+        where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
+    {
+        int nv = TS.Count;
+        TV c = TS.Broadcast(constant);
+        int j = 0;
+        for (; j + 2 * nv <= count; j += 2 * nv)
+        {
+            TV a0 = c, a1 = c;
+            for (int i = 0; i < terms; i++)
+            {
+                void* x = inputs[i];
+                TV w = TS.Broadcast(weights[i]);
+                a0 = TS.Fma(w, TIn.Load<TS, TV>(x, index + j), a0);
+                a1 = TS.Fma(w, TIn.Load<TS, TV>(x, index + j + nv), a1);
+            }
+            if (TStore.NonTemporal)
+            {
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, a0);
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j + nv, a1);
+            }
+            else
+            {
+                TOut.StoreTested<TS, TV>(dst, index + j, a0);
+                TOut.StoreTested<TS, TV>(dst, index + j + nv, a1);
+            }
+        }
+        for (; j < count; j += nv)
+        {
+            TV a = c;
+            for (int i = 0; i < terms; i++)
+                a = TS.Fma(TS.Broadcast(weights[i]), TIn.Load<TS, TV>(inputs[i], index + j), a);
+            if (TStore.NonTemporal)
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, a);
+            else
+                TOut.StoreTested<TS, TV>(dst, index + j, a);
+        }
+    }
+
     /// <summary><c>dst[index + j] = fma(weight, src[index + j], acc[j])</c>, rounded once: the last term of an affine combination fused with its store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddStore<TIn, TOut, TStore>(void* src, nint index, float weight, float* acc, void* dst, int count)
@@ -84,7 +129,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -101,7 +146,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -117,7 +162,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 TOut.StoreNonTemporal<TS, TV>(dst, index + j, v);
             else
-                TOut.Store<TS, TV>(dst, index + j, v);
+                TOut.StoreTested<TS, TV>(dst, index + j, v);
         }
     }
 
@@ -128,7 +173,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
         int nv = TS.Count;
         TV f = TS.Broadcast(factor);
         for (int j = 0; j < count; j += nv)
-            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
     }
 
     /// <summary><c>w[index + j] *= factors[j]</c> in place.</summary>
@@ -137,7 +182,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
     {
         int nv = TS.Count;
         for (int j = 0; j < count; j += nv)
-            T.Store<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
     }
 
     /// <summary><c>dst[index + j] = src[j]</c>, rounded once; non-temporal when <typeparamref name="TStore"/> says so (then <c>dst + index</c> is aligned to the vector's stored size).</summary>
@@ -150,7 +195,7 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
             if (TStore.NonTemporal)
                 T.StoreNonTemporal<TS, TV>(dst, index + j, TS.LoadF32(src + j));
             else
-                T.Store<TS, TV>(dst, index + j, TS.LoadF32(src + j));
+                T.StoreTested<TS, TV>(dst, index + j, TS.LoadF32(src + j));
         }
     }
 }

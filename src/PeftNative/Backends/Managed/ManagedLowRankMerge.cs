@@ -68,10 +68,13 @@ internal static unsafe class ManagedLowRankMerge
             // Zero padding rows and columns only matter for the last tile and panel; clear all (cheap next to the merge).
             NativeMemory.Clear(left, leftBytes);
             NativeMemory.Clear(right, rightBytes);
+            // 16-bit W is loaded deinterleaved (even columns of a panel in the first vector, odd in
+            // the second), so its right-factor panels are packed in that order.
+            bool permute = weight.DType != DType.F32;
             nint offset = 0;
             foreach (var u in updates)
             {
-                Pack(u, fanInFanOut, left, right, offset, rank, nr);
+                Pack(u, fanInFanOut, left, right, offset, rank, nr, permute);
                 offset += (nint)u.Rank;
             }
             var args = new Args((void*)weight.Pointer, rows, cols, rank, left, right, threads);
@@ -133,18 +136,18 @@ internal static unsafe class ManagedLowRankMerge
 
     // ---- packing -------------------------------------------------------------------------------
 
-    private static void Pack(in LowRankUpdate u, bool fanInFanOut, float* left, float* right, nint offset, nint rank, int nr)
+    private static void Pack(in LowRankUpdate u, bool fanInFanOut, float* left, float* right, nint offset, nint rank, int nr, bool permute)
     {
         switch (u.B.DType)
         {
-            case DType.F32: Pack<F32Storage>(u, fanInFanOut, left, right, offset, rank, nr); break;
-            case DType.F16: Pack<F16Storage>(u, fanInFanOut, left, right, offset, rank, nr); break;
-            default: Pack<BF16Storage>(u, fanInFanOut, left, right, offset, rank, nr); break;
+            case DType.F32: Pack<F32Storage>(u, fanInFanOut, left, right, offset, rank, nr, permute); break;
+            case DType.F16: Pack<F16Storage>(u, fanInFanOut, left, right, offset, rank, nr, permute); break;
+            default: Pack<BF16Storage>(u, fanInFanOut, left, right, offset, rank, nr, permute); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pack<TF>(in LowRankUpdate u, bool fanInFanOut, float* left, float* right, nint offset, nint rank, int nr) where TF : IStorage
+    private static void Pack<TF>(in LowRankUpdate u, bool fanInFanOut, float* left, float* right, nint offset, nint rank, int nr, bool permute) where TF : IStorage
     {
         void* b = (void*)u.B.Pointer, a = (void*)u.A.Pointer;
         nint r = (nint)u.Rank, outFeatures = (nint)u.B.Shape[0], inFeatures = (nint)u.A.Shape[1];
@@ -160,7 +163,7 @@ internal static unsafe class ManagedLowRankMerge
                     dst[q * MR] = s * TF.LoadScalar(b, src + q);
             }
             // Right = A (r × in): right[offset + q][i] = A[q][i].
-            PackRightRows<TF>(a, r, inFeatures, right, offset, rank, nr);
+            PackRightRows<TF>(a, r, inFeatures, right, offset, rank, nr, permute);
         }
         else
         {
@@ -179,7 +182,8 @@ internal static unsafe class ManagedLowRankMerge
             // Right = Bᵀ (r × out): right[offset + q][o] = B[o][q].
             for (nint o = 0; o < outFeatures; o++)
             {
-                float* dst = right + ((o / nr) * rank + offset) * nr + o % nr;
+                int c = (int)(o % nr);
+                float* dst = right + ((o / nr) * rank + offset) * nr + (permute ? PairStorage.Position(c, nr / 2) : c);
                 nint src = o * r;
                 for (nint q = 0; q < r; q++)
                     dst[q * nr] = TF.LoadScalar(b, src + q);
@@ -188,7 +192,7 @@ internal static unsafe class ManagedLowRankMerge
     }
 
     /// <summary>Packs a row-major (r × n) factor as right-hand rows offset..offset+r.</summary>
-    private static void PackRightRows<TF>(void* source, nint r, nint n, float* right, nint offset, nint rank, int nr) where TF : IStorage
+    private static void PackRightRows<TF>(void* source, nint r, nint n, float* right, nint offset, nint rank, int nr, bool permute) where TF : IStorage
     {
         for (nint q = 0; q < r; q++)
         {
@@ -196,9 +200,9 @@ internal static unsafe class ManagedLowRankMerge
             for (nint c0 = 0; c0 < n; c0 += nr)
             {
                 float* dst = right + ((c0 / nr) * rank + offset + q) * nr;
-                nint count = Math.Min(nr, n - c0);
-                for (nint c = 0; c < count; c++)
-                    dst[c] = TF.LoadScalar(source, src + c0 + c);
+                int count = (int)Math.Min(nr, n - c0);
+                for (int c = 0; c < count; c++)
+                    dst[permute ? PairStorage.Position(c, nr / 2) : c] = TF.LoadScalar(source, src + c0 + c);
             }
         }
     }
@@ -227,11 +231,17 @@ internal static unsafe class ManagedLowRankMerge
                     float* lp = A.Left + t * rank * MR;
                     void* wRow = (byte*)A.Weight + (long)row0 * cols * TW.Size;
                     nint col = c0;
-                    if (TW.DType != DType.F16 && mr == MR)
+                    if (TW.DType == DType.F32 && mr == MR)
                     {
-                        // f32 and bf16 W (cheap widening, few constants): the microkernel works on W itself.
+                        // f32 W: the microkernel works on W itself.
                         for (; col + nr <= c1; col += nr)
                             Tile<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
+                    }
+                    else if (TW.DType == DType.BF16 && mr == MR)
+                    {
+                        // bf16 W (widening is a shift and a mask): the microkernel works on W itself, deinterleaved.
+                        for (; col + nr <= c1; col += nr)
+                            TileBF16<TS, TV>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
                     // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
                     for (; col < c1; col += StripColumns)
@@ -251,6 +261,11 @@ internal static unsafe class ManagedLowRankMerge
         private static void LoadStrip(void* w, nint col, nint ldw, int mr, int width, int padded, float* strip)
         {
             int nv = TS.Count;
+            if (TW.Size == 2)
+            {
+                LoadStripDeinterleaved(w, col, ldw, mr, width, padded, strip);
+                return;
+            }
             int full = width / nv * nv;
             for (int m = 0; m < MR; m++)
             {
@@ -278,6 +293,11 @@ internal static unsafe class ManagedLowRankMerge
         private static void StoreStrip(void* w, nint col, nint ldw, int mr, int width, float* strip)
         {
             int nv = TS.Count;
+            if (TW.Size == 2)
+            {
+                StoreStripDeinterleaved(w, col, ldw, mr, width, strip);
+                return;
+            }
             int full = width / nv * nv;
             for (int m = 0; m < mr; m++)
             {
@@ -296,6 +316,113 @@ internal static unsafe class ManagedLowRankMerge
                 }
             }
         }
+
+        /// <summary>
+        /// As <see cref="LoadStrip"/> for 16-bit W, each panel of NR columns deinterleaved (the
+        /// order its right panel is packed in); a ragged last panel element by element.
+        /// </summary>
+        private static void LoadStripDeinterleaved(void* w, nint col, nint ldw, int mr, int width, int padded, float* strip)
+        {
+            int nv = TS.Count, nr = 2 * nv;
+            for (int m = 0; m < MR; m++)
+            {
+                float* dst = strip + m * StripColumns;
+                if (m >= mr)
+                {
+                    for (int j = 0; j < padded; j++)
+                        dst[j] = 0f;
+                    continue;
+                }
+                nint src = m * ldw + col;
+                int j0 = 0;
+                for (; j0 + nr <= width; j0 += nr)
+                {
+                    PairStorage.Load<TS, TV, TW>(w, src + j0, out TV even, out TV odd);
+                    TS.StoreF32(dst + j0, even);
+                    TS.StoreF32(dst + j0 + nv, odd);
+                }
+                for (int c = 0; j0 + c < padded; c++)
+                    dst[j0 + PairStorage.Position(c, nv)] = j0 + c < width ? TW.LoadScalar(w, src + j0 + c) : 0f;
+            }
+        }
+
+        /// <summary>The inverse of <see cref="LoadStripDeinterleaved"/> for rows [0, mr) × columns [0, width).</summary>
+        private static void StoreStripDeinterleaved(void* w, nint col, nint ldw, int mr, int width, float* strip)
+        {
+            int nv = TS.Count, nr = 2 * nv;
+            for (int m = 0; m < mr; m++)
+            {
+                float* src = strip + m * StripColumns;
+                nint dst = m * ldw + col;
+                int j0 = 0;
+                for (; j0 + nr <= width; j0 += nr)
+                    PairStorage.Store<TS, TV, TW>(w, dst + j0, TS.LoadF32(src + j0), TS.LoadF32(src + j0 + nv), false);
+                for (int c = 0; j0 + c < width; c++)
+                    TW.StoreScalar(w, dst + j0 + c, src[j0 + PairStorage.Position(c, nv)]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The microkernel for bf16 W: as <see cref="Tile{TS, TV, TW}"/> with each row's 2-vector
+    /// slice of W loaded and stored deinterleaved (the right panels are packed to match).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TileBF16<TS, TV>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
+        where TS : ISimd<TV> where TV : unmanaged
+    {
+        int nv = TS.Count;
+        ushort* p0 = (ushort*)w + col, p1 = p0 + ldw, p2 = p1 + ldw, p3 = p2 + ldw, p4 = p3 + ldw, p5 = p4 + ldw;
+        TS.LoadBF16x2(p0, out TV c00, out TV c01);
+        TS.LoadBF16x2(p1, out TV c10, out TV c11);
+        TS.LoadBF16x2(p2, out TV c20, out TV c21);
+        TS.LoadBF16x2(p3, out TV c30, out TV c31);
+        TS.LoadBF16x2(p4, out TV c40, out TV c41);
+        TS.LoadBF16x2(p5, out TV c50, out TV c51);
+        for (nint r = 0; r < rank; r++)
+        {
+            TV b0 = TS.LoadF32(rp), b1 = TS.LoadF32(rp + nv);
+            TV a = TS.Broadcast(lp[0]);
+            c00 = TS.Fma(a, b0, c00);
+            c01 = TS.Fma(a, b1, c01);
+            a = TS.Broadcast(lp[1]);
+            c10 = TS.Fma(a, b0, c10);
+            c11 = TS.Fma(a, b1, c11);
+            a = TS.Broadcast(lp[2]);
+            c20 = TS.Fma(a, b0, c20);
+            c21 = TS.Fma(a, b1, c21);
+            a = TS.Broadcast(lp[3]);
+            c30 = TS.Fma(a, b0, c30);
+            c31 = TS.Fma(a, b1, c31);
+            a = TS.Broadcast(lp[4]);
+            c40 = TS.Fma(a, b0, c40);
+            c41 = TS.Fma(a, b1, c41);
+            a = TS.Broadcast(lp[5]);
+            c50 = TS.Fma(a, b0, c50);
+            c51 = TS.Fma(a, b1, c51);
+            rp += 2 * nv;
+            lp += MR;
+        }
+        // One NaN test for the whole tile (Inf - Inf also lands on the general path, which is
+        // correct for every value), then the cheaper rounding without NaN handling.
+        TV any = TS.Add(TS.Add(TS.Add(c00, c01), TS.Add(c10, c11)), TS.Add(TS.Add(c20, c21), TS.Add(c30, c31)));
+        any = TS.Add(any, TS.Add(TS.Add(c40, c41), TS.Add(c50, c51)));
+        if (!TS.AnyNaN(any))
+        {
+            TS.StoreBF16x2NoNaN(p0, c00, c01, false);
+            TS.StoreBF16x2NoNaN(p1, c10, c11, false);
+            TS.StoreBF16x2NoNaN(p2, c20, c21, false);
+            TS.StoreBF16x2NoNaN(p3, c30, c31, false);
+            TS.StoreBF16x2NoNaN(p4, c40, c41, false);
+            TS.StoreBF16x2NoNaN(p5, c50, c51, false);
+            return;
+        }
+        TS.StoreBF16x2(p0, c00, c01, false);
+        TS.StoreBF16x2(p1, c10, c11, false);
+        TS.StoreBF16x2(p2, c20, c21, false);
+        TS.StoreBF16x2(p3, c30, c31, false);
+        TS.StoreBF16x2(p4, c40, c41, false);
+        TS.StoreBF16x2(p5, c50, c51, false);
     }
 
     /// <summary>

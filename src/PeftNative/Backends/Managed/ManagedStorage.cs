@@ -21,6 +21,9 @@ internal unsafe interface IStorage
     /// <summary>Stores <c>TS.Count</c> elements starting at element <paramref name="index"/>.</summary>
     static abstract void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
 
+    /// <summary>As <see cref="Store"/>, testing the vector for NaN first where that makes the rounding cheaper (bf16).</summary>
+    static abstract void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
+
     /// <summary>As <see cref="Store"/> for values known not to be NaN (the bf16 rounding is then cheaper).</summary>
     static abstract void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged;
 
@@ -46,6 +49,9 @@ internal readonly unsafe struct F32Storage : IStorage
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF32((float*)data + index, value);
@@ -74,6 +80,9 @@ internal readonly unsafe struct F16Storage : IStorage
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreF16((ushort*)data + index, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -98,6 +107,15 @@ internal readonly unsafe struct BF16Storage : IStorage
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreBF16((ushort*)data + index, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTested<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged
+    {
+        if (TS.AnyNaN(value))
+            TS.StoreBF16((ushort*)data + index, value);
+        else
+            TS.StoreBF16NoNaN((ushort*)data + index, value);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreNoNaN<TS, TV>(void* data, nint index, TV value) where TS : ISimd<TV> where TV : unmanaged => TS.StoreBF16NoNaN((ushort*)data + index, value);
@@ -129,4 +147,39 @@ internal readonly struct CachedStores : IStoreKind
 internal readonly struct NonTemporalStores : IStoreKind
 {
     public static bool NonTemporal => true;
+}
+
+/// <summary>
+/// Deinterleaved access to 16-bit storage: 2·<c>TS.Count</c> elements from element
+/// <c>index</c>, the even-indexed ones in one vector and the odd-indexed in the other (see
+/// <see cref="ISimd{TV}.LoadBF16x2"/>). Kernels whose arithmetic is element-wise, or whose
+/// other operands are packed in the same order, use it to skip the widening and narrowing shuffles.
+/// </summary>
+internal static unsafe class PairStorage
+{
+    /// <summary>Loads a pair of vectors from 16-bit storage <typeparamref name="T"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Load<TS, TV, T>(void* data, nint index, out TV even, out TV odd)
+        where TS : ISimd<TV> where TV : unmanaged where T : IStorage
+    {
+        if (T.DType == DType.BF16)
+            TS.LoadBF16x2((ushort*)data + index, out even, out odd);
+        else
+            TS.LoadF16x2((ushort*)data + index, out even, out odd);
+    }
+
+    /// <summary>Stores a pair of vectors into 16-bit storage <typeparamref name="T"/> (bf16 tests for NaN first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<TS, TV, T>(void* data, nint index, TV even, TV odd, bool nonTemporal)
+        where TS : ISimd<TV> where TV : unmanaged where T : IStorage
+    {
+        if (T.DType == DType.BF16)
+            TS.StoreBF16x2((ushort*)data + index, even, odd, nonTemporal);
+        else
+            TS.StoreF16x2((ushort*)data + index, even, odd, nonTemporal);
+    }
+
+    /// <summary>Position of column <paramref name="c"/> of a 2·<paramref name="nv"/>-column panel in the deinterleaved order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Position(int c, int nv) => (c & 1) * nv + (c >> 1);
 }

@@ -140,4 +140,69 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
         Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
         return (u + Vector256.Create(0x7FFF) - odd) >> 16;
     }
+
+    // ---- deinterleaved pairs: 2·Count 16-bit values as one integer vector, even-indexed values
+    // in the low halves of the 32-bit lanes and odd-indexed in the high halves; widening and
+    // narrowing are then shifts, masks and a 16-bit blend, with no pack or lane-crossing permute.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBF16x2(ushort* p, out Vector256<float> even, out Vector256<float> odd)
+    {
+        Vector256<uint> x = Vector256.Load((uint*)p);
+        even = (x << 16).AsSingle();
+        odd = (x & Vector256.Create(0xFFFF_0000u)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16x2(ushort* p, Vector256<float> even, Vector256<float> odd, bool nonTemporal)
+    {
+        // Inf - Inf also takes the general rounding, which is right for every value.
+        if (AnyNaN(even + odd))
+            StorePair(p, Vector256.ShiftRightLogical(BFloat16Rounded(even, true), 16), BFloat16Rounded(odd, true), nonTemporal);
+        else
+            StorePair(p, Vector256.ShiftRightLogical(BFloat16Rounded(even, false), 16), BFloat16Rounded(odd, false), nonTemporal);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16x2NoNaN(ushort* p, Vector256<float> even, Vector256<float> odd, bool nonTemporal)
+        => StorePair(p, Vector256.ShiftRightLogical(BFloat16Rounded(even, false), 16), BFloat16Rounded(odd, false), nonTemporal);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadF16x2(ushort* p, out Vector256<float> even, out Vector256<float> odd)
+    {
+        Vector256<int> x = Vector256.Load((int*)p);
+        even = HalfBitsToSingle((x << 16) >> 16);
+        odd = HalfBitsToSingle(x >> 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16x2(ushort* p, Vector256<float> even, Vector256<float> odd, bool nonTemporal)
+        => StorePair(p, SingleToHalfBits(even).AsUInt32(), SingleToHalfBits(odd).AsUInt32() << 16, nonTemporal);
+
+    /// <summary>The bfloat16 rounding of <paramref name="v"/> in the high half of each lane (the low half is garbage).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> BFloat16Rounded(Vector256<float> v, bool nan)
+    {
+        Vector256<int> u = v.AsInt32();
+        if (nan)
+        {
+            Vector256<int> isNaN = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
+            u = Vector256.ConditionalSelect(isNaN, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
+        }
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        return (u + Vector256.Create(0x7FFF) - odd).AsUInt32();
+    }
+
+    /// <summary>Stores 2·Count 16-bit values: the even-indexed from the low halves of <paramref name="low"/>'s lanes, the odd-indexed from the high halves of <paramref name="high"/>'s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair(ushort* p, Vector256<uint> low, Vector256<uint> high, bool nonTemporal)
+    {
+        Vector256<uint> bits = Avx2.IsSupported
+            ? Avx2.Blend(low.AsUInt16(), high.AsUInt16(), 0xAA).AsUInt32()
+            : (low & Vector256.Create(0xFFFFu)) | (high & Vector256.Create(0xFFFF_0000u));
+        if (nonTemporal)
+            bits.StoreAlignedNonTemporal((uint*)p);
+        else
+            bits.Store((uint*)p);
+    }
 }

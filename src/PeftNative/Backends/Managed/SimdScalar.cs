@@ -51,4 +51,35 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreBF16NonTemporal(ushort* p, float v) => *p = BFloat16.FromSingle(v).Bits;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBF16x2(ushort* p, out float even, out float odd)
+    {
+        even = LoadBF16(p);
+        odd = LoadBF16(p + 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16x2(ushort* p, float even, float odd, bool nonTemporal)
+    {
+        StoreBF16(p, even);
+        StoreBF16(p + 1, odd);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16x2NoNaN(ushort* p, float even, float odd, bool nonTemporal) => StoreBF16x2(p, even, odd, nonTemporal);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadF16x2(ushort* p, out float even, out float odd)
+    {
+        even = LoadF16(p);
+        odd = LoadF16(p + 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16x2(ushort* p, float even, float odd, bool nonTemporal)
+    {
+        StoreF16(p, even);
+        StoreF16(p + 1, odd);
+    }
 }
