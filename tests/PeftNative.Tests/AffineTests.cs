@@ -238,6 +238,17 @@ public class AffineTests
         Assert.That(x.AsSpan<float>().ToArray(), Is.EqualTo(new[] { 2f, 4f, -6f }));
     }
 
+    /// <summary>The oracle itself on tiny shapes: writes every (poisoned) element, nothing outside the output.</summary>
+    [Test]
+    public void Reference_TinyShapes_WritesEveryElementAndNothingElse()
+    {
+        using var reference = TestBackends.Reference.Create();
+        foreach (DType i in TestBackends.KernelDTypes)
+            foreach (DType o in TestBackends.KernelDTypes)
+                for (long n = 0; n <= 20; n++)
+                    RunCase(reference, TestBackends.Reference, i, o, [n], 1 + (int)(n % 4));
+    }
+
     [Test]
     public void Reference_EmptyIsNoOp()
     {

@@ -238,6 +238,17 @@ public class ConvertTests
         }, iter: 100, threads: 1);
     }
 
+    /// <summary>The oracle itself on tiny lengths: bit-exact against the independent oracles, guards intact.</summary>
+    [Test]
+    public void Reference_TinyLengths_MatchOracles()
+    {
+        using var reference = TestBackends.Reference.Create();
+        foreach (DType from in TestBackends.KernelDTypes)
+            foreach (DType to in TestBackends.KernelDTypes)
+                for (long n = 0; n <= 20; n++)
+                    RunCase(reference, TestBackends.Reference, from, to, n, null);
+    }
+
     [Test]
     public void Reference_MatchesOracles_OnSpecials()
     {

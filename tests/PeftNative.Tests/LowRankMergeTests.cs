@@ -181,6 +181,19 @@ public class LowRankMergeTests
         }, iter: 60, threads: 1);
     }
 
+    /// <summary>The oracle itself on tiny shapes: stays inside W (guards), leaves the factors alone.</summary>
+    [Test]
+    public void Reference_TinyShapes_StaysInsideW()
+    {
+        using var reference = TestBackends.Reference.Create();
+        foreach (DType w in TestBackends.KernelDTypes)
+            foreach (bool t in new[] { false, true })
+            {
+                RunCase(reference, TestBackends.Reference, w, t, 1, 1, [(1, w)]);
+                RunCase(reference, TestBackends.Reference, w, t, 3, 5, [(2, DType.F32), (1, DType.BF16)]);
+            }
+    }
+
     [Test]
     public void Reference_HandComputed()
     {
