@@ -48,6 +48,47 @@ public class AffineTests
         RunCase(backend, config, DType.F16, DType.BF16, [4_200_011], k: 1, guardOffset: 0);
     }
 
+    /// <summary>
+    /// Tiny magnitudes: f16 subnormal inputs/outputs ([1e-7, 1e-4]) whenever f16 is involved, else
+    /// f32/bf16 subnormals ([1e-40, 1e-37]). A backend that flushes subnormals to zero (FTZ/DAZ) fails.
+    /// </summary>
+    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDTypePair))]
+    public void Subnormals_AreNotFlushed(BackendConfig config, DType inType, DType outType)
+    {
+        using var backend = config.Create();
+        bool f16 = inType == DType.F16 || outType == DType.F16;
+        (double lo, double hi) = f16 ? (1e-7, 1e-4) : (1e-40, 1e-37);
+        foreach (long n in new long[] { 1, 7, 8, 9, 31, 33, 64, 67, 130 })
+            RunCase(backend, config, inType, outType, [n], k: 1 + (int)(n % 3), lo: lo, hi: hi);
+    }
+
+    /// <summary>Two host threads call one backend at once (the native pool runs one job at a time; the other caller must still get its result).</summary>
+    [TestCaseSource(typeof(TestBackends), nameof(TestBackends.BestCases))]
+    public void ConcurrentCallers_GetCorrectResults(BackendConfig config)
+    {
+        using var backend = config.Create();
+        RunCase(backend, config, DType.F32, DType.BF16, [300_007], 2); // warm the reference cache
+        RunCase(backend, config, DType.BF16, DType.F32, [300_007], 3);
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            try
+            {
+                for (int rep = 0; rep < 4; rep++)
+                    RunCase(backend, config, t == 0 ? DType.F32 : DType.BF16, t == 0 ? DType.BF16 : DType.F32, [300_007], t == 0 ? 2 : 3);
+            }
+#pragma warning disable CA1031 // reported below
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                errors.Enqueue(e);
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.That(errors, Is.Empty, $"{config}: concurrent callers: {string.Join("; ", errors.Select(e => e.Message))}");
+    }
+
     [TestCaseSource(typeof(TestBackends), nameof(TestBackends.KernelByDType))]
     public void MatchesReference_EveryInputCount(BackendConfig config, DType dtype)
     {
@@ -260,11 +301,11 @@ public class AffineTests
 
     private sealed record AffineCase(byte[][] Inputs, float[] Weights, float Constant, double[] Expected, double[] Magnitude);
 
-    private static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k, int? guardOffset = null)
+    private static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k, int? guardOffset = null, double lo = 0.05, double hi = 1.0)
     {
         string shapeText = RandomTensors.ShapeText(shape);
-        string name = $"affine/{inType}/{outType}/{shapeText}/k{k}";
-        var data = ReferenceCache.GetData(name, () => BuildCase(name, inType, outType, shape, k));
+        string name = $"affine/{inType}/{outType}/{shapeText}/k{k}/{lo:R}-{hi:R}";
+        var data = ReferenceCache.GetData(name, () => BuildCase(name, inType, outType, shape, k, lo, hi));
         var rng = RandomTensors.For(name + "/guards");
         var inputs = new Tensor[k];
         try
@@ -278,7 +319,7 @@ public class AffineTests
             output.Poison();
             backend.Affine(inputs, data.Weights, data.Constant, output.View);
             string aligned = (output.View.Pointer & 63) == 0 ? "64-byte aligned" : $"output at +{output.View.Pointer & 63} bytes from a cache line";
-            string context = $"{config} affine {inType.ShortName()}->{outType.ShortName()} shape {shapeText} k={k} ({aligned})";
+            string context = $"{config} affine {inType.ShortName()}->{outType.ShortName()} shape {shapeText} k={k} |x| in [{lo:G3}, {hi:G3}] ({aligned})";
             output.AssertGuardsIntact(context);
             for (int i = 0; i < k; i++)
                 if (!inputs[i].AsBytes().SequenceEqual(data.Inputs[i]))
@@ -292,7 +333,7 @@ public class AffineTests
         }
     }
 
-    private static AffineCase BuildCase(string name, DType inType, DType outType, long[] shape, int k)
+    private static AffineCase BuildCase(string name, DType inType, DType outType, long[] shape, int k, double lo, double hi)
     {
         var rng = RandomTensors.For(name);
         var inputs = new Tensor[k];
@@ -301,10 +342,10 @@ public class AffineTests
         {
             for (int i = 0; i < k; i++)
             {
-                inputs[i] = RandomTensors.Create(rng, inType, shape);
+                inputs[i] = RandomTensors.Create(rng, inType, shape, lo, hi);
                 weights[i] = (float)RandomTensors.NextSigned(rng, 0.1, 2.0);
             }
-            float constant = (float)RandomTensors.NextSigned(rng, 0.01, 1.0);
+            float constant = (float)RandomTensors.NextSigned(rng, 0.01 * lo, hi);
             using var result = Tensor.Allocate(outType, shape);
             using (var reference = new ReferenceBackend())
                 reference.Affine(inputs, weights, constant, result);
