@@ -71,6 +71,52 @@ PN_ALWAYS_INLINE void vstream_bf16(uint16_t* p, VF v)
 {
     _mm256_stream_si256((__m256i*)(void*)p, pn_to_bf16(v));
 }
+/* Deinterleaved bf16 pairs (PN_BF16_DEINT), as in pn_vec_avx2.h: 2 * VLEN bf16 values load as
+ * one vector, even elements to *e (x << 16), odd elements to *o (x & 0xFFFF0000). The store
+ * rounds every lane (bits + 0x7FFF + lsb) and takes the low words from the even vector shifted
+ * down, the high words from the odd one (a word blend); NaN lanes take the exact rule of
+ * pn_f32_to_bf16 ((bits >> 16) | 0x40) on a rarely taken branch. */
+#define PN_BF16_DEINT 1
+PN_ALWAYS_INLINE void vload2_bf16(const uint16_t* p, VF* e, VF* o)
+{
+    __m512i x = _mm512_loadu_si512((const void*)p);
+    *e = _mm512_castsi512_ps(_mm512_slli_epi32(x, 16));
+    *o = _mm512_castsi512_ps(_mm512_and_si512(x, _mm512_set1_epi32((int)0xFFFF0000u)));
+}
+/* RNE of every lane, the bf16 result in the upper 16 bits (lower bits garbage); no NaN rule. */
+PN_ALWAYS_INLINE __m512i pn_bf16_rne_hi(VF v)
+{
+    __m512i u = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    return _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF)), lsb);
+}
+/* Exact rule per lane (NaN included), the bf16 result in the lower 16 bits, upper bits zero. */
+PN_ALWAYS_INLINE __m512i pn_bf16_exact_lo(VF v)
+{
+    __m512i rounded = _mm512_srli_epi32(pn_bf16_rne_hi(v), 16);
+    __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(_mm512_castps_si512(v), 16),
+                                _mm512_set1_epi32(0x40));
+}
+PN_ALWAYS_INLINE __m512i pn_to_bf16x2(VF e, VF o)
+{
+    const __mmask32 odd = (__mmask32)0xAAAAAAAAu; /* word lanes taken from the second operand */
+    if (__builtin_expect(_mm512_cmp_ps_mask(e, o, _CMP_UNORD_Q) == 0, 1))
+        return _mm512_mask_blend_epi16(odd, _mm512_srli_epi32(pn_bf16_rne_hi(e), 16),
+                                       pn_bf16_rne_hi(o));
+    return _mm512_mask_blend_epi16(odd, pn_bf16_exact_lo(e),
+                                   _mm512_slli_epi32(pn_bf16_exact_lo(o), 16));
+}
+PN_ALWAYS_INLINE void vstore2_bf16(uint16_t* p, VF e, VF o)
+{
+    _mm512_storeu_si512((void*)p, pn_to_bf16x2(e, o));
+}
+/* Non-temporal: p 64-byte aligned. */
+PN_ALWAYS_INLINE void vstream2_bf16(uint16_t* p, VF e, VF o)
+{
+    _mm512_stream_si512((void*)p, pn_to_bf16x2(e, o));
+}
+
 PN_ALWAYS_INLINE void vsfence(void) { _mm_sfence(); }
 PN_ALWAYS_INLINE void vprefetch(const void* p) { _mm_prefetch((const char*)p, _MM_HINT_T0); }
 
