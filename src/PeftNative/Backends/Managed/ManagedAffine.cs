@@ -130,7 +130,12 @@ internal static unsafe class ManagedAffine
             for (nint j = start; j < full; j += ManagedBlock<TS, TV>.Size)
             {
                 int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
-                if (TIn.DType != DType.F16 && TOut.DType != DType.F16)
+                if (TIn.Size == 2 && TOut.Size == 2)
+                {
+                    // 16-bit in and out: deinterleaved pairs accumulated in registers across all inputs.
+                    ManagedBlock<TS, TV>.CombineStorePairs<TIn, TOut, TStore>(A.Inputs, A.Weights, k, A.Constant, A.Output, j, count);
+                }
+                else if (TIn.DType != DType.F16 && TOut.DType != DType.F16)
                 {
                     // f32/bf16: accumulate in registers across all inputs (few conversion constants).
                     ManagedBlock<TS, TV>.CombineStore<TIn, TOut, TStore>(A.Inputs, A.Weights, k, A.Constant, A.Output, j, count);

@@ -116,6 +116,43 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
         }
     }
 
+    /// <summary>
+    /// As <see cref="CombineStore{TIn, TOut, TStore}"/> for 16-bit inputs and output: each step
+    /// loads 2 vectors' worth of every input deinterleaved (even-indexed elements in one vector,
+    /// odd-indexed in the other; the arithmetic is element-wise, so the order does not matter)
+    /// and stores them back interleaved, with no widening or narrowing shuffle.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CombineStorePairs<TIn, TOut, TStore>(void** inputs, float* weights, int terms, float constant, void* dst, nint index, int count)
+        where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
+    {
+        int nv = TS.Count;
+        TV c = TS.Broadcast(constant);
+        int j = 0;
+        for (; j + 2 * nv <= count; j += 2 * nv)
+        {
+            TV a0 = c, a1 = c;
+            for (int i = 0; i < terms; i++)
+            {
+                TV w = TS.Broadcast(weights[i]);
+                PairStorage.Load<TS, TV, TIn>(inputs[i], index + j, out TV even, out TV odd);
+                a0 = TS.Fma(w, even, a0);
+                a1 = TS.Fma(w, odd, a1);
+            }
+            PairStorage.Store<TS, TV, TOut>(dst, index + j, a0, a1, TStore.NonTemporal);
+        }
+        if (j < count)
+        {
+            TV a = c;
+            for (int i = 0; i < terms; i++)
+                a = TS.Fma(TS.Broadcast(weights[i]), TIn.Load<TS, TV>(inputs[i], index + j), a);
+            if (TStore.NonTemporal)
+                TOut.StoreNonTemporal<TS, TV>(dst, index + j, a);
+            else
+                TOut.StoreTested<TS, TV>(dst, index + j, a);
+        }
+    }
+
     /// <summary><c>dst[index + j] = fma(weight, src[index + j], acc[j])</c>, rounded once: the last term of an affine combination fused with its store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddStore<TIn, TOut, TStore>(void* src, nint index, float weight, float* acc, void* dst, int count)
@@ -182,6 +219,41 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
     {
         int nv = TS.Count;
         for (int j = 0; j < count; j += nv)
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
+    }
+
+    /// <summary><c>w[index + j] *= factor</c> in place for 16-bit storage, two vectors at a time deinterleaved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPairs<T>(void* w, nint index, int count, float factor) where T : IStorage
+    {
+        int nv = TS.Count;
+        TV f = TS.Broadcast(factor);
+        int j = 0;
+        for (; j + 2 * nv <= count; j += 2 * nv)
+        {
+            PairStorage.Load<TS, TV, T>(w, index + j, out TV even, out TV odd);
+            PairStorage.Store<TS, TV, T>(w, index + j, TS.Multiply(even, f), TS.Multiply(odd, f), false);
+        }
+        if (j < count)
+            T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), f));
+    }
+
+    /// <summary>
+    /// <c>w[index + j] *= factors[j]</c> in place for 16-bit storage, two vectors at a time
+    /// deinterleaved; <paramref name="deinterleaved"/> holds the same factors with each group of
+    /// 2·<c>TS.Count</c> in the deinterleaved order (relative to <paramref name="factors"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyPairs<T>(void* w, nint index, int count, float* factors, float* deinterleaved) where T : IStorage
+    {
+        int nv = TS.Count;
+        int j = 0;
+        for (; j + 2 * nv <= count; j += 2 * nv)
+        {
+            PairStorage.Load<TS, TV, T>(w, index + j, out TV even, out TV odd);
+            PairStorage.Store<TS, TV, T>(w, index + j, TS.Multiply(even, TS.LoadF32(deinterleaved + j)), TS.Multiply(odd, TS.LoadF32(deinterleaved + j + nv)), false);
+        }
+        if (j < count)
             T.StoreTested<TS, TV>(w, index + j, TS.Multiply(T.Load<TS, TV>(w, index + j), TS.LoadF32(factors + j)));
     }
 

@@ -18,7 +18,9 @@ internal static unsafe class ManagedScale
     public static void Run(ManagedVectorWidth width, int threads, Tensor weight, Tensor scale, bool inverse, bool rows)
     {
         long count = scale.ElementCount;
-        float* factors = (float*)NativeMemory.AlignedAlloc((nuint)(count * sizeof(float)), 64);
+        // Column factors for 16-bit W also in the deinterleaved order of the pair loads, after the plain ones.
+        bool deinterleave = !rows && weight.DType != DType.F32;
+        float* factors = (float*)NativeMemory.AlignedAlloc((nuint)((deinterleave ? 2 : 1) * count * sizeof(float)), 64);
         try
         {
             void* l = (void*)scale.Pointer;
@@ -32,7 +34,23 @@ internal static unsafe class ManagedScale
                 };
                 factors[i] = inverse ? (float)(1.0 / v) : v;
             }
-            var args = new Args((void*)weight.Pointer, (nint)weight.Columns, factors, rows, threads);
+            if (deinterleave)
+            {
+                int nr = 2 * width switch
+                {
+                    ManagedVectorWidth.V512 => Vector512<float>.Count,
+                    ManagedVectorWidth.V256 => Vector256<float>.Count,
+                    ManagedVectorWidth.V128 => Vector128<float>.Count,
+                    _ => 1,
+                };
+                float* permuted = factors + count;
+                for (nint j0 = 0; j0 + nr <= (nint)count; j0 += nr)
+                {
+                    for (int c = 0; c < nr; c++)
+                        permuted[j0 + PairStorage.Position(c, nr / 2)] = factors[j0 + c];
+                }
+            }
+            var args = new Args((void*)weight.Pointer, (nint)weight.Columns, factors, deinterleave ? factors + count : null, rows, threads);
             nint rowCount = (nint)weight.Rows;
             switch (width)
             {
@@ -55,11 +73,13 @@ internal static unsafe class ManagedScale
         public readonly void* Weight;
         public readonly nint Columns;
         public readonly float* Factors;
+        public readonly float* Deinterleaved;
         public readonly bool Rows;
         public readonly int Threads;
 
-        public Args(void* weight, nint columns, float* factors, bool rows, int threads)
+        public Args(void* weight, nint columns, float* factors, float* deinterleaved, bool rows, int threads)
         {
+            Deinterleaved = deinterleaved;
             Weight = weight;
             Columns = columns;
             Factors = factors;
@@ -110,7 +130,15 @@ internal static unsafe class ManagedScale
                 for (nint j = 0; j < full; j += ManagedBlock<TS, TV>.Size)
                 {
                     int count = (int)Math.Min(ManagedBlock<TS, TV>.Size, full - j);
-                    if (A.Rows)
+                    if (TW.Size == 2)
+                    {
+                        // 16-bit W: deinterleaved pairs, no widening or narrowing shuffles.
+                        if (A.Rows)
+                            ManagedBlock<TS, TV>.MultiplyPairs<TW>(w, row + j, count, factor);
+                        else
+                            ManagedBlock<TS, TV>.MultiplyPairs<TW>(w, row + j, count, A.Factors + j, A.Deinterleaved + j);
+                    }
+                    else if (A.Rows)
                         ManagedBlock<TS, TV>.Multiply<TW>(w, row + j, count, factor);
                     else
                         ManagedBlock<TS, TV>.Multiply<TW>(w, row + j, count, A.Factors + j);
