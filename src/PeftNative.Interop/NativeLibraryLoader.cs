@@ -46,12 +46,20 @@ public static unsafe class NativeLibraryLoader
                     s_failure = "libpeft_native was not found. Probes:\n" + Trace;
                 else
                 {
-                    var export = NativeLibrary.GetExport(s_handle, "pn_abi_version");
-                    int abi = ((delegate* unmanaged<int>)export)();
-                    if (abi != NativeMethods.AbiVersion)
+                    if (!NativeLibrary.TryGetExport(s_handle, "pn_abi_version", out var export))
                     {
-                        s_failure = $"libpeft_native has ABI version {abi}, this assembly needs {NativeMethods.AbiVersion}. Probes:\n{Trace}";
+                        Trace.AppendLine("  the loaded library has no pn_abi_version export: not libpeft_native");
+                        s_failure = "the loaded library is not libpeft_native (no pn_abi_version export). Probes:\n" + Trace;
                         s_handle = 0;
+                    }
+                    else
+                    {
+                        int abi = ((delegate* unmanaged<int>)export)();
+                        if (abi != NativeMethods.AbiVersion)
+                        {
+                            s_failure = $"libpeft_native has ABI version {abi}, this assembly needs {NativeMethods.AbiVersion}. Probes:\n{Trace}";
+                            s_handle = 0;
+                        }
                     }
                 }
             }

@@ -58,10 +58,16 @@ public static class DTypeInfo
     public static string ShortName(this DType dtype) => dtype.ToString().ToLowerInvariant();
 
     /// <summary>Parses a short name ("f32", "bf16", "f16", ...) or a safetensors name ("BF16"), case-insensitively.</summary>
-    public static DType Parse(string name) =>
-        Enum.TryParse<DType>(name, ignoreCase: true, out var d) && Enum.IsDefined(d)
-            ? d
-            : throw new ArgumentException($"unknown dtype '{name}' (expected one of {string.Join(", ", Enum.GetNames<DType>())})", nameof(name));
+    /// <exception cref="ArgumentException">Anything else, numbers and comma lists included.</exception>
+    public static DType Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        // Match names only: Enum.TryParse would also take "7" or "F32,F16".
+        foreach (var d in Enum.GetValues<DType>())
+            if (string.Equals(d.ToString(), name, StringComparison.OrdinalIgnoreCase))
+                return d;
+        throw new ArgumentException($"unknown dtype '{name}' (expected one of {string.Join(", ", Enum.GetNames<DType>())})", nameof(name));
+    }
 
     /// <summary>The native ABI code of a kernel dtype.</summary>
     internal static Interop.NativeDType ToNative(this DType dtype) => dtype switch

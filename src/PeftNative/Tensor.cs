@@ -47,7 +47,16 @@ public sealed unsafe class Tensor : IDisposable
     public long ByteLength { get; }
 
     /// <summary>Rows of a matrix (a 1-D tensor is one row).</summary>
-    public long Rows => _shape.Length switch { 0 => 1, 1 => 1, _ => ElementCount / Math.Max(1, _shape[^1]) };
+    public long Rows
+    {
+        get
+        {
+            long rows = 1;
+            for (int i = 0; i < _shape.Length - 1; i++)
+                rows = checked(rows * _shape[i]); // a 3x0 matrix still has 3 rows
+            return rows;
+        }
+    }
 
     /// <summary>Columns of a matrix (the innermost dimension).</summary>
     public long Columns => _shape.Length == 0 ? 1 : _shape[^1];

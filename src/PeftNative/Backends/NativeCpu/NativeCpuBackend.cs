@@ -121,9 +121,8 @@ public sealed unsafe class NativeCpuBackend : KernelBackend
             (void*)destination.Pointer, source.ElementCount, Threads));
     }
 
-    private void SelectIsa()
-    {
-        if (_isa is { } isa)
-            NativeLibraryLoader.ThrowIfFailed(NativeMethods.pn_set_isa((int)isa));
-    }
+    // The level is process-wide: re-select ours (or the best, -1) before every call so a
+    // backend forced to another level earlier cannot leave its choice behind.
+    private void SelectIsa() =>
+        NativeLibraryLoader.ThrowIfFailed(NativeMethods.pn_set_isa(_isa is { } isa ? (int)isa : -1));
 }
