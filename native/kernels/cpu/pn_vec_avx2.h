@@ -79,6 +79,7 @@ PN_ALWAYS_INLINE void vstream_bf16(uint16_t* p, VF v)
 PN_ALWAYS_INLINE void vload2_bf16(const uint16_t* p, VF* e, VF* o)
 {
     __m256i x = _mm256_loadu_si256((const __m256i*)(const void*)p);
+    __asm__("" : "+x"(x)); /* one load, not two (the and would re-read memory) */
     *e = _mm256_castsi256_ps(_mm256_slli_epi32(x, 16));
     *o = _mm256_castsi256_ps(_mm256_and_si256(x, _mm256_set1_epi32((int)0xFFFF0000u)));
 }
