@@ -239,9 +239,10 @@ internal static unsafe class ManagedLowRankMerge
                     }
                     else if (TW.DType == DType.BF16 && mr == MR)
                     {
-                        // bf16 W (widening is a shift and a mask): the microkernel works on W itself, deinterleaved.
+                        // bf16 W (widening is a shift and a mask): the microkernel works on W itself,
+                        // deinterleaved. (f16 W in place measured no faster than through the strip.)
                         for (; col + nr <= c1; col += nr)
-                            TileBF16<TS, TV>(wRow, col, cols, lp, A.Right + col * rank, rank);
+                            Tile16<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
                     // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
                     for (; col < c1; col += StripColumns)
@@ -364,21 +365,21 @@ internal static unsafe class ManagedLowRankMerge
     }
 
     /// <summary>
-    /// The microkernel for bf16 W: as <see cref="Tile{TS, TV, TW}"/> with each row's 2-vector
+    /// The microkernel for 16-bit W: as <see cref="Tile{TS, TV, TW}"/> with each row's 2-vector
     /// slice of W loaded and stored deinterleaved (the right panels are packed to match).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TileBF16<TS, TV>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
-        where TS : ISimd<TV> where TV : unmanaged
+    private static void Tile16<TS, TV, TW>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
+        where TS : ISimd<TV> where TV : unmanaged where TW : IStorage
     {
         int nv = TS.Count;
         ushort* p0 = (ushort*)w + col, p1 = p0 + ldw, p2 = p1 + ldw, p3 = p2 + ldw, p4 = p3 + ldw, p5 = p4 + ldw;
-        TS.LoadBF16x2(p0, out TV c00, out TV c01);
-        TS.LoadBF16x2(p1, out TV c10, out TV c11);
-        TS.LoadBF16x2(p2, out TV c20, out TV c21);
-        TS.LoadBF16x2(p3, out TV c30, out TV c31);
-        TS.LoadBF16x2(p4, out TV c40, out TV c41);
-        TS.LoadBF16x2(p5, out TV c50, out TV c51);
+        PairStorage.Load<TS, TV, TW>(p0, 0, out TV c00, out TV c01);
+        PairStorage.Load<TS, TV, TW>(p1, 0, out TV c10, out TV c11);
+        PairStorage.Load<TS, TV, TW>(p2, 0, out TV c20, out TV c21);
+        PairStorage.Load<TS, TV, TW>(p3, 0, out TV c30, out TV c31);
+        PairStorage.Load<TS, TV, TW>(p4, 0, out TV c40, out TV c41);
+        PairStorage.Load<TS, TV, TW>(p5, 0, out TV c50, out TV c51);
         for (nint r = 0; r < rank; r++)
         {
             TV b0 = TS.LoadF32(rp), b1 = TS.LoadF32(rp + nv);
@@ -403,8 +404,18 @@ internal static unsafe class ManagedLowRankMerge
             rp += 2 * nv;
             lp += MR;
         }
-        // One NaN test for the whole tile (Inf - Inf also lands on the general path, which is
-        // correct for every value), then the cheaper rounding without NaN handling.
+        if (TW.DType == DType.F16)
+        {
+            PairStorage.Store<TS, TV, TW>(p0, 0, c00, c01, false);
+            PairStorage.Store<TS, TV, TW>(p1, 0, c10, c11, false);
+            PairStorage.Store<TS, TV, TW>(p2, 0, c20, c21, false);
+            PairStorage.Store<TS, TV, TW>(p3, 0, c30, c31, false);
+            PairStorage.Store<TS, TV, TW>(p4, 0, c40, c41, false);
+            PairStorage.Store<TS, TV, TW>(p5, 0, c50, c51, false);
+            return;
+        }
+        // bf16: one NaN test for the whole tile (Inf - Inf also lands on the general path, which
+        // is correct for every value), then the cheaper rounding without NaN handling.
         TV any = TS.Add(TS.Add(TS.Add(c00, c01), TS.Add(c10, c11)), TS.Add(TS.Add(c20, c21), TS.Add(c30, c31)));
         any = TS.Add(any, TS.Add(TS.Add(c40, c41), TS.Add(c50, c51)));
         if (!TS.AnyNaN(any))

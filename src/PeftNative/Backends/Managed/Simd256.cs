@@ -97,10 +97,10 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> HalfBitsToSingle(Vector256<int> h)
     {
-        Vector256<int> magnitude = h & Vector256.Create(0x7FFF);
-        Vector256<int> special = Vector256.GreaterThan(magnitude, Vector256.Create(0x7BFF)) & Vector256.Create(0x7F80_0000);
-        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * Vector256.Create(5.192296858534828e+33f); // 2^112
-        return (value.AsInt32() | (h & Vector256.Create(int.MinValue))).AsSingle();
+        Vector256<int> magnitude = h & K(KMagnitude16);
+        Vector256<int> special = Vector256.GreaterThan(magnitude, K(KMaxFinite16)) & K(KExponent32);
+        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * K(KTwoTo112).AsSingle();
+        return (value.AsInt32() | (h & K(KSign32))).AsSingle();
     }
 
     /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
@@ -108,19 +108,19 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     internal static Vector256<int> SingleToHalfBits(Vector256<float> v)
     {
         Vector256<int> u = v.AsInt32();
-        Vector256<int> a = u & Vector256.Create(int.MaxValue);
+        Vector256<int> a = u & K(KMagnitude32);
         // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
         // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
-        Vector256<int> clamped = Vector256.Min(a, Vector256.Create(0x4780_0000));
-        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + Vector256.Create(unchecked((int)0xC800_0FFF)) + (Vector256.ShiftRightLogical(clamped, 13) & Vector256<int>.One), 13);
+        Vector256<int> clamped = Vector256.Min(a, K(KClamp16));
+        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + K(KRebias16) + (Vector256.ShiftRightLogical(clamped, 13) & K(KOne)), 13);
         // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
-        Vector256<int> subnormal = (a.AsSingle() + Vector256.Create(0.5f)).AsInt32() - Vector256.Create(0x3F00_0000);
-        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x3880_0000)), subnormal, normal);
-        if (Vector256.GreaterThanAny(a, Vector256.Create(0x7F80_0000)))
+        Vector256<int> subnormal = (a.AsSingle() + K(KHalf).AsSingle()).AsInt32() - K(KHalf);
+        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, K(KMinNormal16)), subnormal, normal);
+        if (Vector256.GreaterThanAny(a, K(KExponent32)))
         {
             // NaN: quiet, keep the top 9 payload bits.
             Vector256<int> nan = (Vector256.ShiftRightLogical(a, 13) - Vector256.Create(0x3_8000)) | Vector256.Create(0x0200);
-            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F80_0000)), nan, bits);
+            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, K(KExponent32)), nan, bits);
         }
         return bits | ((u >> 31) << 15);
     }
@@ -150,7 +150,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     {
         Vector256<uint> x = Vector256.Load((uint*)p);
         even = (x << 16).AsSingle();
-        odd = (x & Vector256.Create(0xFFFF_0000u)).AsSingle();
+        odd = (x & K(KHigh16).AsUInt32()).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,8 +189,8 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             Vector256<int> isNaN = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
             u = Vector256.ConditionalSelect(isNaN, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
         }
-        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
-        return (u + Vector256.Create(0x7FFF) - odd).AsUInt32();
+        Vector256<int> odd = Vector256.Equals(u & K(KBit16), K(KBit16));
+        return (u + K(KMagnitude16) - odd).AsUInt32();
     }
 
     /// <summary>Stores 2·Count 16-bit values: the even-indexed from the low halves of <paramref name="low"/>'s lanes, the odd-indexed from the high halves of <paramref name="high"/>'s.</summary>
@@ -204,5 +204,56 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             bits.StoreAlignedNonTemporal((uint*)p);
         else
             bits.Store((uint*)p);
+    }
+
+    // ---- conversion constants: read from memory as full vectors (a constant written inline
+    // becomes a broadcast instruction that the JIT repeats in every loop iteration).
+
+    private const int KMagnitude16 = 0, KMaxFinite16 = 1, KExponent32 = 2, KTwoTo112 = 3, KSign32 = 4, KMagnitude32 = 5,
+        KClamp16 = 6, KRebias16 = 7, KOne = 8, KHalf = 9, KMinNormal16 = 10, KHigh16 = 11, KBit16 = 12, KCount = 13;
+
+    /// <summary>The constant vectors, 32-byte aligned.</summary>
+    private static readonly int* Constants = CreateConstants();
+
+    private static int* CreateConstants()
+    {
+        int[] values = [0x7FFF, 0x7BFF, 0x7F80_0000, 0x7780_0000, int.MinValue, int.MaxValue, 0x4780_0000, unchecked((int)0xC800_0FFF), 1, 0x3F00_0000, 0x3880_0000, unchecked((int)0xFFFF_0000), 0x1_0000];
+        int* table = (int*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(KCount * 32), 32);
+        for (int i = 0; i < KCount; i++)
+        {
+            for (int j = 0; j < 8; j++)
+                table[8 * i + j] = values[i];
+        }
+        return table;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> K(int index) => Vector256.LoadAligned(Constants + 8 * index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16Two(ushort* p, Vector256<float> first, Vector256<float> second, bool nonTemporal)
+    {
+        // Inf - Inf also takes the general rounding, which is right for every value.
+        if (AnyNaN(first + second))
+            StoreTwo(p, SingleToBFloat16Bits(first), SingleToBFloat16Bits(second), nonTemporal);
+        else
+            StoreTwo(p, Vector256.ShiftRightArithmetic(BFloat16Rounded(first, false).AsInt32(), 16), Vector256.ShiftRightArithmetic(BFloat16Rounded(second, false).AsInt32(), 16), nonTemporal);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16Two(ushort* p, Vector256<float> first, Vector256<float> second, bool nonTemporal)
+        => StoreTwo(p, SingleToHalfBits(first), SingleToHalfBits(second), nonTemporal);
+
+    /// <summary>Stores two vectors of lanes holding sign-extended 16-bit values, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTwo(ushort* p, Vector256<int> first, Vector256<int> second, bool nonTemporal)
+    {
+        Vector256<short> bits = Avx2.IsSupported
+            ? Avx2.Permute4x64(Avx2.PackSignedSaturate(first, second).AsInt64(), 0b11_01_10_00).AsInt16()
+            : Vector256.Narrow(first, second);
+        if (nonTemporal)
+            bits.StoreAlignedNonTemporal((short*)p);
+        else
+            bits.Store((short*)p);
     }
 }
