@@ -13,14 +13,17 @@ namespace PeftNative.Backends.Managed;
 /// r-major (<c>[R][MR]</c>, the scale s_k folded in); the right factor (R × cols) in panels of
 /// NR = 2 vectors of columns, each <c>[R][NR]</c>; zero padding to whole tiles. Not transposed:
 /// L = [s_1 B_1 | … | s_K B_K], right = [A_1; …; A_K]. fan_in_fan_out (W is in × out): L = the
-/// scaled Aᵀ, right = Bᵀ.</item>
+/// scaled Aᵀ, right = Bᵀ. For 16-bit W each panel's columns are packed deinterleaved (even
+/// columns first, then odd), the order in which <see cref="ISimd{TV}.LoadBF16x2"/> and
+/// <see cref="ISimd{TV}.LoadF16x2"/> widen one 2-vector row slice of W without a shuffle.</item>
 /// <item>A register-blocked microkernel loads an MR × NR tile of W into 12 f32 vector
 /// accumulators, adds Σ_r L[m, r] · right[r, n] by broadcast and FMA (in r order), and stores
 /// the tile back with one rounding. W is read and written exactly once.</item>
 /// <item>Columns are blocked so that one block of the packed right factor stays in L2 while
 /// every row tile of a thread's share passes over it; threads split the row tiles. f32 and bf16
-/// W are updated in place by the microkernel (bf16 widening is a shift). An f16 W, whose
-/// conversions need many constants, and the ragged edges of any W go through an f32 strip
+/// W are updated in place by the microkernel (bf16 widening is a shift and a mask, narrowing a
+/// 16-bit blend). An f16 W, whose conversions need many constants, and the ragged edges of any
+/// W go through an f32 strip (for 16-bit W in the deinterleaved panel order)
 /// (MR × 256 columns on the stack, zero-padded to whole tiles): widened once, updated by the
 /// same microkernel, rounded once on the way back, so every element sees the same arithmetic
 /// (all widths give bit-identical results) and the conversions run in their own short loops

@@ -177,7 +177,7 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     {
         Vector256<uint> x = Vector256.Load((uint*)p);
         even = (x << 16).AsSingle();
-        odd = (x & K(KHigh16).AsUInt32()).AsSingle();
+        odd = (x & Vector256.Create(0xFFFF_0000u)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -221,8 +221,10 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             Vector256<int> isNaN = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
             u = Vector256.ConditionalSelect(isNaN, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
         }
-        Vector256<int> odd = Vector256.Equals(u & K(KBit16), K(KBit16));
-        return (u + K(KMagnitude16) - odd).AsUInt32();
+        // Inline constants (not the table): the merge microkernel uses these once per tile, and a
+        // static read there costs a class-initialization check that makes the JIT spill an accumulator.
+        Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
+        return (u + Vector256.Create(0x7FFF) - odd).AsUInt32();
     }
 
     /// <summary>Stores 2·Count 16-bit values: the even-indexed from the low halves of <paramref name="low"/>'s lanes, the odd-indexed from the high halves of <paramref name="high"/>'s.</summary>
