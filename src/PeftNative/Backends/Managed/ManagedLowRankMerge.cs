@@ -20,10 +20,10 @@ namespace PeftNative.Backends.Managed;
 /// accumulators, adds Σ_r L[m, r] · right[r, n] by broadcast and FMA (in r order), and stores
 /// the tile back with one rounding. W is read and written exactly once.</item>
 /// <item>Columns are blocked so that one block of the packed right factor stays in L2 while
-/// every row tile of a thread's share passes over it; threads split the row tiles. f32 and bf16
-/// W are updated in place by the microkernel (bf16 widening is a shift and a mask, narrowing a
-/// 16-bit blend). An f16 W, whose conversions need many constants, and the ragged edges of any
-/// W go through an f32 strip (for 16-bit W in the deinterleaved panel order)
+/// every row tile of a thread's share passes over it; threads split the row tiles. Full tiles
+/// of W are updated in place by the microkernel (16-bit W loaded and stored as deinterleaved
+/// pairs: bf16 widening is a shift and a mask, narrowing a 16-bit blend). The ragged edges of
+/// any W go through an f32 strip (for 16-bit W in the deinterleaved panel order)
 /// (MR × 256 columns on the stack, zero-padded to whole tiles): widened once, updated by the
 /// same microkernel, rounded once on the way back, so every element sees the same arithmetic
 /// (all widths give bit-identical results) and the conversions run in their own short loops
@@ -222,7 +222,7 @@ internal static unsafe class ManagedLowRankMerge
             int nr = 2 * TS.Count;
             nint rows = A.Rows, cols = A.Cols, rank = A.Rank;
             nint blockCols = Math.Max(nr, RightBlockBytes / sizeof(float) / rank / nr * nr);
-            // f32 staging strip for 16-bit W (and for ragged tiles): MR rows × StripColumns.
+            // f32 staging strip for ragged tiles: MR rows × StripColumns.
             float* strip = stackalloc float[MR * StripColumns];
             for (nint c0 = 0; c0 < cols; c0 += blockCols)
             {
@@ -240,14 +240,14 @@ internal static unsafe class ManagedLowRankMerge
                         for (; col + nr <= c1; col += nr)
                             Tile<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
-                    else if (TW.DType == DType.BF16 && mr == MR)
+                    else if (TW.Size == 2 && mr == MR)
                     {
-                        // bf16 W (widening is a shift and a mask): the microkernel works on W itself,
-                        // deinterleaved. (f16 W in place measured no faster than through the strip.)
+                        // 16-bit W: the microkernel works on W itself, deinterleaved (bf16 widening is a
+                        // shift and a mask; the f16 conversions read their constants from memory).
                         for (; col + nr <= c1; col += nr)
                             Tile16<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
-                    // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
+                    // Ragged tiles: widened once into the strip, rounded once on the way back.
                     for (; col < c1; col += StripColumns)
                     {
                         int width = (int)Math.Min(StripColumns, c1 - col);
