@@ -77,4 +77,10 @@ internal unsafe interface ISimd<TV> where TV : unmanaged
 
     /// <summary>Stores 2·<see cref="Count"/> binary16 values, the inverse of <see cref="LoadF16x2"/>, rounded as <see cref="StoreF16"/>.</summary>
     static abstract void StoreF16x2(ushort* p, TV even, TV odd, bool nonTemporal);
+
+    /// <summary>Stores 2·<see cref="Count"/> bfloat16 values in order, <paramref name="first"/>'s then <paramref name="second"/>'s, rounded as <see cref="StoreBF16"/> (one pack for both where the width has one); non-temporal as for <see cref="StoreBF16x2"/>.</summary>
+    static abstract void StoreBF16Two(ushort* p, TV first, TV second, bool nonTemporal);
+
+    /// <summary>As <see cref="StoreBF16Two"/> for binary16, rounded as <see cref="StoreF16"/>.</summary>
+    static abstract void StoreF16Two(ushort* p, TV first, TV second, bool nonTemporal);
 }

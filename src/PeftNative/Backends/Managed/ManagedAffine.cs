@@ -7,7 +7,9 @@ namespace PeftNative.Backends.Managed;
 /// <summary>
 /// Affine combination <c>out[j] = c + Σ_i w_i · x_i[j]</c> in one pass, f32 FMA accumulation in
 /// input order, one rounding on store. f32 and bf16 accumulate two vectors at a time in registers
-/// across all inputs; when f16 is involved (its conversions need many constants, which would
+/// across all inputs (16-bit inputs with a 16-bit output loaded and stored as deinterleaved
+/// pairs, see <see cref="ManagedBlock{TS, TV}.CombineStorePairs{TIn, TOut, TStore}"/>, f16
+/// included); when f16 is mixed with f32 (its conversions need many constants, which would
 /// spill) every input but the last is accumulated into an L1 block of
 /// <see cref="ManagedBlock{TS, TV}.Size"/> elements and the last is fused with the store. Each
 /// input is read once and the output written once; in place is safe because a block is read completely

@@ -22,6 +22,10 @@ public sealed class ManagedBackend : KernelBackend
         if (!Enum.IsDefined(width))
             throw new ArgumentOutOfRangeException(nameof(width), width, "unknown vector width");
         Width = width == ManagedVectorWidth.Auto ? BestWidth : width;
+        // The 256-bit conversions read a constant table; initialized before any kernel is compiled,
+        // the JIT embeds its address instead of a class-initialization check (which, in a loop's
+        // method, also costs registers).
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Simd256).TypeHandle);
     }
 
     /// <summary>The widest vector width the hardware accelerates (never <see cref="ManagedVectorWidth.Auto"/>).</summary>

@@ -193,7 +193,29 @@ internal static unsafe class ManagedBlock<TS, TV> where TS : ISimd<TV> where TV 
         where TIn : IStorage where TOut : IStorage where TStore : IStoreKind
     {
         int nv = TS.Count;
-        for (int j = 0; j < count; j += nv)
+        int j = 0;
+        if (TIn.Size == 2 && TOut.Size == 2)
+        {
+            // 16-bit to 16-bit: deinterleaved pairs, no shuffles.
+            for (; j + 2 * nv <= count; j += 2 * nv)
+            {
+                PairStorage.Load<TS, TV, TIn>(src, index + j, out TV even, out TV odd);
+                PairStorage.Store<TS, TV, TOut>(dst, index + j, even, odd, TStore.NonTemporal);
+            }
+        }
+        else if (TIn.DType == DType.F32 && TOut.Size == 2)
+        {
+            // f32 to 16-bit: two vectors per store, one pack for both.
+            for (; j + 2 * nv <= count; j += 2 * nv)
+            {
+                TV first = TS.LoadF32((float*)src + index + j), second = TS.LoadF32((float*)src + index + j + nv);
+                if (TOut.DType == DType.BF16)
+                    TS.StoreBF16Two((ushort*)dst + index + j, first, second, TStore.NonTemporal);
+                else
+                    TS.StoreF16Two((ushort*)dst + index + j, first, second, TStore.NonTemporal);
+            }
+        }
+        for (; j < count; j += nv)
         {
             TV v = TIn.Load<TS, TV>(src, index + j);
             if (TStore.NonTemporal)

@@ -13,14 +13,17 @@ namespace PeftNative.Backends.Managed;
 /// r-major (<c>[R][MR]</c>, the scale s_k folded in); the right factor (R × cols) in panels of
 /// NR = 2 vectors of columns, each <c>[R][NR]</c>; zero padding to whole tiles. Not transposed:
 /// L = [s_1 B_1 | … | s_K B_K], right = [A_1; …; A_K]. fan_in_fan_out (W is in × out): L = the
-/// scaled Aᵀ, right = Bᵀ.</item>
+/// scaled Aᵀ, right = Bᵀ. For 16-bit W each panel's columns are packed deinterleaved (even
+/// columns first, then odd), the order in which <see cref="ISimd{TV}.LoadBF16x2"/> and
+/// <see cref="ISimd{TV}.LoadF16x2"/> widen one 2-vector row slice of W without a shuffle.</item>
 /// <item>A register-blocked microkernel loads an MR × NR tile of W into 12 f32 vector
 /// accumulators, adds Σ_r L[m, r] · right[r, n] by broadcast and FMA (in r order), and stores
 /// the tile back with one rounding. W is read and written exactly once.</item>
 /// <item>Columns are blocked so that one block of the packed right factor stays in L2 while
-/// every row tile of a thread's share passes over it; threads split the row tiles. f32 and bf16
-/// W are updated in place by the microkernel (bf16 widening is a shift). An f16 W, whose
-/// conversions need many constants, and the ragged edges of any W go through an f32 strip
+/// every row tile of a thread's share passes over it; threads split the row tiles. Full tiles
+/// of W are updated in place by the microkernel (16-bit W loaded and stored as deinterleaved
+/// pairs: bf16 widening is a shift and a mask, narrowing a 16-bit blend). The ragged edges of
+/// any W go through an f32 strip (for 16-bit W in the deinterleaved panel order)
 /// (MR × 256 columns on the stack, zero-padded to whole tiles): widened once, updated by the
 /// same microkernel, rounded once on the way back, so every element sees the same arithmetic
 /// (all widths give bit-identical results) and the conversions run in their own short loops
@@ -219,7 +222,7 @@ internal static unsafe class ManagedLowRankMerge
             int nr = 2 * TS.Count;
             nint rows = A.Rows, cols = A.Cols, rank = A.Rank;
             nint blockCols = Math.Max(nr, RightBlockBytes / sizeof(float) / rank / nr * nr);
-            // f32 staging strip for 16-bit W (and for ragged tiles): MR rows × StripColumns.
+            // f32 staging strip for ragged tiles: MR rows × StripColumns.
             float* strip = stackalloc float[MR * StripColumns];
             for (nint c0 = 0; c0 < cols; c0 += blockCols)
             {
@@ -237,13 +240,14 @@ internal static unsafe class ManagedLowRankMerge
                         for (; col + nr <= c1; col += nr)
                             Tile<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
-                    else if (TW.DType == DType.BF16 && mr == MR)
+                    else if (TW.Size == 2 && mr == MR)
                     {
-                        // bf16 W (widening is a shift and a mask): the microkernel works on W itself, deinterleaved.
+                        // 16-bit W: the microkernel works on W itself, deinterleaved (bf16 widening is a
+                        // shift and a mask; the f16 conversions read their constants from memory).
                         for (; col + nr <= c1; col += nr)
-                            TileBF16<TS, TV>(wRow, col, cols, lp, A.Right + col * rank, rank);
+                            Tile16<TS, TV, TW>(wRow, col, cols, lp, A.Right + col * rank, rank);
                     }
-                    // 16-bit W (widened once into the strip, rounded once on the way back) and ragged tiles.
+                    // Ragged tiles: widened once into the strip, rounded once on the way back.
                     for (; col < c1; col += StripColumns)
                     {
                         int width = (int)Math.Min(StripColumns, c1 - col);
@@ -364,21 +368,21 @@ internal static unsafe class ManagedLowRankMerge
     }
 
     /// <summary>
-    /// The microkernel for bf16 W: as <see cref="Tile{TS, TV, TW}"/> with each row's 2-vector
+    /// The microkernel for 16-bit W: as <see cref="Tile{TS, TV, TW}"/> with each row's 2-vector
     /// slice of W loaded and stored deinterleaved (the right panels are packed to match).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TileBF16<TS, TV>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
-        where TS : ISimd<TV> where TV : unmanaged
+    private static void Tile16<TS, TV, TW>(void* w, nint col, nint ldw, float* lp, float* rp, nint rank)
+        where TS : ISimd<TV> where TV : unmanaged where TW : IStorage
     {
         int nv = TS.Count;
         ushort* p0 = (ushort*)w + col, p1 = p0 + ldw, p2 = p1 + ldw, p3 = p2 + ldw, p4 = p3 + ldw, p5 = p4 + ldw;
-        TS.LoadBF16x2(p0, out TV c00, out TV c01);
-        TS.LoadBF16x2(p1, out TV c10, out TV c11);
-        TS.LoadBF16x2(p2, out TV c20, out TV c21);
-        TS.LoadBF16x2(p3, out TV c30, out TV c31);
-        TS.LoadBF16x2(p4, out TV c40, out TV c41);
-        TS.LoadBF16x2(p5, out TV c50, out TV c51);
+        PairStorage.Load<TS, TV, TW>(p0, 0, out TV c00, out TV c01);
+        PairStorage.Load<TS, TV, TW>(p1, 0, out TV c10, out TV c11);
+        PairStorage.Load<TS, TV, TW>(p2, 0, out TV c20, out TV c21);
+        PairStorage.Load<TS, TV, TW>(p3, 0, out TV c30, out TV c31);
+        PairStorage.Load<TS, TV, TW>(p4, 0, out TV c40, out TV c41);
+        PairStorage.Load<TS, TV, TW>(p5, 0, out TV c50, out TV c51);
         for (nint r = 0; r < rank; r++)
         {
             TV b0 = TS.LoadF32(rp), b1 = TS.LoadF32(rp + nv);
@@ -403,8 +407,18 @@ internal static unsafe class ManagedLowRankMerge
             rp += 2 * nv;
             lp += MR;
         }
-        // One NaN test for the whole tile (Inf - Inf also lands on the general path, which is
-        // correct for every value), then the cheaper rounding without NaN handling.
+        if (TW.DType == DType.F16)
+        {
+            PairStorage.Store<TS, TV, TW>(p0, 0, c00, c01, false);
+            PairStorage.Store<TS, TV, TW>(p1, 0, c10, c11, false);
+            PairStorage.Store<TS, TV, TW>(p2, 0, c20, c21, false);
+            PairStorage.Store<TS, TV, TW>(p3, 0, c30, c31, false);
+            PairStorage.Store<TS, TV, TW>(p4, 0, c40, c41, false);
+            PairStorage.Store<TS, TV, TW>(p5, 0, c50, c51, false);
+            return;
+        }
+        // bf16: one NaN test for the whole tile (Inf - Inf also lands on the general path, which
+        // is correct for every value), then the cheaper rounding without NaN handling.
         TV any = TS.Add(TS.Add(TS.Add(c00, c01), TS.Add(c10, c11)), TS.Add(TS.Add(c20, c21), TS.Add(c30, c31)));
         any = TS.Add(any, TS.Add(TS.Add(c40, c41), TS.Add(c50, c51)));
         if (!TS.AnyNaN(any))

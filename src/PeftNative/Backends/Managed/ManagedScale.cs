@@ -8,7 +8,9 @@ namespace PeftNative.Backends.Managed;
 /// (IA)^3 row and column scaling in place: <c>W[i, j] *= m</c> with m = l or, for the inverse,
 /// <c>(float)(1.0 / l)</c> computed once per value (within 1 ulp of the reference's division).
 /// The multipliers are converted to f32 once; each row is one vector loop whose ragged tail is
-/// the last full vector, loaded before the loop and stored after it.
+/// the last full vector, loaded before the loop and stored after it. 16-bit W is loaded and
+/// stored as deinterleaved pairs (no widening or narrowing shuffles), with column multipliers
+/// also kept in that order.
 /// </summary>
 internal static unsafe class ManagedScale
 {

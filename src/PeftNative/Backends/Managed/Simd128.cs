@@ -198,4 +198,29 @@ internal readonly unsafe struct Simd128 : ISimd<Vector128<float>>
         else
             bits.Store((uint*)p);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16Two(ushort* p, Vector128<float> first, Vector128<float> second, bool nonTemporal)
+    {
+        // Inf - Inf also takes the general rounding, which is right for every value.
+        if (AnyNaN(first + second))
+            StoreTwo(p, SingleToBFloat16Bits(first), SingleToBFloat16Bits(second), nonTemporal);
+        else
+            StoreTwo(p, Vector128.ShiftRightArithmetic(BFloat16Rounded(first, false).AsInt32(), 16), Vector128.ShiftRightArithmetic(BFloat16Rounded(second, false).AsInt32(), 16), nonTemporal);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16Two(ushort* p, Vector128<float> first, Vector128<float> second, bool nonTemporal)
+        => StoreTwo(p, SingleToHalfBits(first), SingleToHalfBits(second), nonTemporal);
+
+    /// <summary>Stores two vectors of lanes holding sign-extended 16-bit values, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTwo(ushort* p, Vector128<int> first, Vector128<int> second, bool nonTemporal)
+    {
+        Vector128<short> bits = Sse2.IsSupported ? Sse2.PackSignedSaturate(first, second) : Vector128.Narrow(first, second);
+        if (nonTemporal)
+            bits.StoreAlignedNonTemporal((short*)p);
+        else
+            bits.Store((short*)p);
+    }
 }

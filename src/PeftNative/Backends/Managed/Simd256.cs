@@ -97,10 +97,10 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> HalfBitsToSingle(Vector256<int> h)
     {
-        Vector256<int> magnitude = h & Vector256.Create(0x7FFF);
-        Vector256<int> special = Vector256.GreaterThan(magnitude, Vector256.Create(0x7BFF)) & Vector256.Create(0x7F80_0000);
-        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * Vector256.Create(5.192296858534828e+33f); // 2^112
-        return (value.AsInt32() | (h & Vector256.Create(int.MinValue))).AsSingle();
+        Vector256<int> magnitude = h & K(KMagnitude16);
+        Vector256<int> special = Vector256.GreaterThan(magnitude, K(KMaxFinite16)) & K(KExponent32);
+        Vector256<float> value = ((magnitude << 13) | special).AsSingle() * K(KTwoTo112).AsSingle();
+        return (value.AsInt32() | (h & K(KSign32))).AsSingle();
     }
 
     /// <summary>float to binary16 bits (sign-extended into 32-bit lanes): round to nearest even, overflow to Inf, NaN quieted keeping its top payload.</summary>
@@ -108,21 +108,48 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     internal static Vector256<int> SingleToHalfBits(Vector256<float> v)
     {
         Vector256<int> u = v.AsInt32();
-        Vector256<int> a = u & Vector256.Create(int.MaxValue);
+        return HalfMagnitude(u & K(KMagnitude32)) | ((u >> 16) & K(KSignExtended16));
+    }
+
+    /// <summary>
+    /// The binary16 magnitude bits (in the low 15 bits) of a float magnitude <paramref name="a"/>:
+    /// round to nearest even, overflow to Inf, NaN quieted keeping its top payload.
+    /// </summary>
+    /// <remarks>
+    /// Written with one vector shift (a single port on some cores, and 2 µops for 256 bits on
+    /// others): the rounding bit is tested with a compare, whose all-ones result is subtracted.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HalfMagnitude(Vector256<int> a)
+    {
         // Normals: rebias (127 -> 15) and round the 13 dropped bits to nearest even in integers;
         // clamping at 65536 makes everything from 65520 up (Inf included) round to Inf.
-        Vector256<int> clamped = Vector256.Min(a, Vector256.Create(0x4780_0000));
-        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + Vector256.Create(unchecked((int)0xC800_0FFF)) + (Vector256.ShiftRightLogical(clamped, 13) & Vector256<int>.One), 13);
+        Vector256<int> clamped = Vector256.Min(a, K(KClamp16));
+        Vector256<int> odd = Vector256.Equals(clamped & K(KBit13), K(KBit13));
+        Vector256<int> normal = Vector256.ShiftRightLogical(clamped + K(KRebias16) - odd, 13);
         // Subnormals: adding 0.5 puts the result's ulp at 2^-24, so the FPU rounds to nearest even.
-        Vector256<int> subnormal = (a.AsSingle() + Vector256.Create(0.5f)).AsInt32() - Vector256.Create(0x3F00_0000);
-        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, Vector256.Create(0x3880_0000)), subnormal, normal);
-        if (Vector256.GreaterThanAny(a, Vector256.Create(0x7F80_0000)))
+        Vector256<int> subnormal = (a.AsSingle() + K(KHalf).AsSingle()).AsInt32() - K(KHalf);
+        Vector256<int> bits = Vector256.ConditionalSelect(Vector256.LessThan(a, K(KMinNormal16)), subnormal, normal);
+        if (Vector256.GreaterThanAny(a, K(KExponent32)))
         {
             // NaN: quiet, keep the top 9 payload bits.
             Vector256<int> nan = (Vector256.ShiftRightLogical(a, 13) - Vector256.Create(0x3_8000)) | Vector256.Create(0x0200);
-            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, Vector256.Create(0x7F80_0000)), nan, bits);
+            bits = Vector256.ConditionalSelect(Vector256.GreaterThan(a, K(KExponent32)), nan, bits);
         }
-        return bits | ((u >> 31) << 15);
+        return bits;
+    }
+
+    /// <summary>
+    /// Widens binary16 values whose 15 magnitude bits sit at bits 13..27 of each lane and whose
+    /// sign is bit 31 (other bits ignored), exactly; the rule of <see cref="HalfBitsToSingle"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HalfBitsAt13ToSingle(Vector256<int> h)
+    {
+        Vector256<int> magnitude = h & K(KMagnitude16At13);
+        Vector256<int> special = Vector256.GreaterThan(magnitude, K(KMaxFinite16At13)) & K(KExponent32);
+        Vector256<float> value = (magnitude | special).AsSingle() * K(KTwoTo112).AsSingle();
+        return (value.AsInt32() | (h & K(KSign32))).AsSingle();
     }
 
     /// <summary>float to bfloat16 bits (sign-extended into 32-bit lanes): round to nearest even; NaN keeps sign and top payload and is quieted.</summary>
@@ -170,14 +197,19 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadF16x2(ushort* p, out Vector256<float> even, out Vector256<float> odd)
     {
+        // Shifted so that each half's magnitude lands at bits 13..27 and its sign at bit 31 (three shifts for both).
         Vector256<int> x = Vector256.Load((int*)p);
-        even = HalfBitsToSingle((x << 16) >> 16);
-        odd = HalfBitsToSingle(x >> 16);
+        even = HalfBitsAt13ToSingle((x << 16) >> 3);
+        odd = HalfBitsAt13ToSingle(x >> 3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreF16x2(ushort* p, Vector256<float> even, Vector256<float> odd, bool nonTemporal)
-        => StorePair(p, SingleToHalfBits(even).AsUInt32(), SingleToHalfBits(odd).AsUInt32() << 16, nonTemporal);
+    {
+        Vector256<int> u = odd.AsInt32();
+        Vector256<int> high = (HalfMagnitude(u & K(KMagnitude32)) << 16) | (u & K(KSign32));
+        StorePair(p, SingleToHalfBits(even).AsUInt32(), high.AsUInt32(), nonTemporal);
+    }
 
     /// <summary>The bfloat16 rounding of <paramref name="v"/> in the high half of each lane (the low half is garbage).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,6 +221,8 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             Vector256<int> isNaN = Vector256.GreaterThan(u & Vector256.Create(int.MaxValue), Vector256.Create(0x7F80_0000));
             u = Vector256.ConditionalSelect(isNaN, (u | Vector256.Create(0x0040_0000)) & Vector256.Create(unchecked((int)0xFFFF_0000)), u);
         }
+        // Inline constants (not the table): the merge microkernel uses these once per tile, and a
+        // static read there costs a class-initialization check that makes the JIT spill an accumulator.
         Vector256<int> odd = Vector256.Equals(u & Vector256.Create(0x1_0000), Vector256.Create(0x1_0000));
         return (u + Vector256.Create(0x7FFF) - odd).AsUInt32();
     }
@@ -204,5 +238,58 @@ internal readonly unsafe struct Simd256 : ISimd<Vector256<float>>
             bits.StoreAlignedNonTemporal((uint*)p);
         else
             bits.Store((uint*)p);
+    }
+
+    // ---- conversion constants: read from memory as full vectors (a constant written inline
+    // becomes a broadcast instruction that the JIT repeats in every loop iteration).
+
+    private const int KMagnitude16 = 0, KMaxFinite16 = 1, KExponent32 = 2, KTwoTo112 = 3, KSign32 = 4, KMagnitude32 = 5,
+        KClamp16 = 6, KRebias16 = 7, KOne = 8, KHalf = 9, KMinNormal16 = 10, KHigh16 = 11, KBit16 = 12,
+        KBit13 = 13, KSignExtended16 = 14, KMagnitude16At13 = 15, KMaxFinite16At13 = 16, KCount = 17;
+
+    /// <summary>The constant vectors, 32-byte aligned.</summary>
+    private static readonly int* Constants = CreateConstants();
+
+    private static int* CreateConstants()
+    {
+        int[] values = [0x7FFF, 0x7BFF, 0x7F80_0000, 0x7780_0000, int.MinValue, int.MaxValue, 0x4780_0000, unchecked((int)0xC800_0FFF), 1, 0x3F00_0000, 0x3880_0000, unchecked((int)0xFFFF_0000), 0x1_0000,
+            0x2000, unchecked((int)0xFFFF_8000), 0x7FFF << 13, 0x7BFF << 13];
+        int* table = (int*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(KCount * 32), 32);
+        for (int i = 0; i < KCount; i++)
+        {
+            for (int j = 0; j < 8; j++)
+                table[8 * i + j] = values[i];
+        }
+        return table;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> K(int index) => Vector256.LoadAligned(Constants + 8 * index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16Two(ushort* p, Vector256<float> first, Vector256<float> second, bool nonTemporal)
+    {
+        // Inf - Inf also takes the general rounding, which is right for every value.
+        if (AnyNaN(first + second))
+            StoreTwo(p, SingleToBFloat16Bits(first), SingleToBFloat16Bits(second), nonTemporal);
+        else
+            StoreTwo(p, Vector256.ShiftRightArithmetic(BFloat16Rounded(first, false).AsInt32(), 16), Vector256.ShiftRightArithmetic(BFloat16Rounded(second, false).AsInt32(), 16), nonTemporal);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16Two(ushort* p, Vector256<float> first, Vector256<float> second, bool nonTemporal)
+        => StoreTwo(p, SingleToHalfBits(first), SingleToHalfBits(second), nonTemporal);
+
+    /// <summary>Stores two vectors of lanes holding sign-extended 16-bit values, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTwo(ushort* p, Vector256<int> first, Vector256<int> second, bool nonTemporal)
+    {
+        Vector256<short> bits = Avx2.IsSupported
+            ? Avx2.Permute4x64(Avx2.PackSignedSaturate(first, second).AsInt64(), 0b11_01_10_00).AsInt16()
+            : Vector256.Narrow(first, second);
+        if (nonTemporal)
+            bits.StoreAlignedNonTemporal((short*)p);
+        else
+            bits.Store((short*)p);
     }
 }

@@ -82,4 +82,10 @@ internal readonly unsafe struct SimdScalar : ISimd<float>
         StoreF16(p, even);
         StoreF16(p + 1, odd);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreBF16Two(ushort* p, float first, float second, bool nonTemporal) => StoreBF16x2(p, first, second, nonTemporal);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreF16Two(ushort* p, float first, float second, bool nonTemporal) => StoreF16x2(p, first, second, nonTemporal);
 }
