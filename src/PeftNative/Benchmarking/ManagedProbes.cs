@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using PeftNative.Backends.Managed;
 
 namespace PeftNative.Benchmarking;
 
@@ -105,92 +106,50 @@ internal static unsafe class ManagedProbes
 
     private const int Batch = 1 << 14;
 
-    private static long FmaLoop(int milliseconds)
+    // The widest accelerated width, through the same vector primitives the managed kernels use.
+    private static long FmaLoop(int milliseconds) =>
+        Vector512.IsHardwareAccelerated ? FmaLoop<Simd512, Vector512<float>>(milliseconds)
+        : Vector256.IsHardwareAccelerated ? FmaLoop<Simd256, Vector256<float>>(milliseconds)
+        : FmaLoop<Simd128, Vector128<float>>(milliseconds);
+
+    private static long FmaLoop<TS, TV>(int milliseconds)
+        where TS : ISimd<TV>
+        where TV : unmanaged
     {
         long deadline = Stopwatch.GetTimestamp() + milliseconds * Stopwatch.Frequency / 1000;
         long batches = 0;
-        float acc;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            acc = 0;
-            do { acc += Fma512(Batch); batches++; } while (Stopwatch.GetTimestamp() < deadline);
-            s_sink = acc;
-            return batches * Batch * 12L * 16 * 2;
-        }
-        if (Vector256.IsHardwareAccelerated)
-        {
-            acc = 0;
-            do { acc += Fma256(Batch); batches++; } while (Stopwatch.GetTimestamp() < deadline);
-            s_sink = acc;
-            return batches * Batch * 12L * 8 * 2;
-        }
-        acc = 0;
-        do { acc += Fma128(Batch); batches++; } while (Stopwatch.GetTimestamp() < deadline);
+        float acc = 0;
+        do { acc += FmaChains<TS, TV>(Batch); batches++; } while (Stopwatch.GetTimestamp() < deadline);
         s_sink = acc;
-        return batches * Batch * 12L * 4 * 2;
+        return batches * Batch * 12L * TS.Count * 2;
     }
 
+    // 12 independent FMA chains: enough to cover the FMA latency on every core we know.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Fma256(int iterations)
+    private static float FmaChains<TS, TV>(int iterations)
+        where TS : ISimd<TV>
+        where TV : unmanaged
     {
-        var m = Vector256.Create(Volatile.Read(ref s_one) * 0.999999f);
-        var a = Vector256.Create(1e-6f);
-        Vector256<float> c0 = Vector256.Create(0.1f), c1 = Vector256.Create(0.2f), c2 = Vector256.Create(0.3f),
-            c3 = Vector256.Create(0.4f), c4 = Vector256.Create(0.5f), c5 = Vector256.Create(0.6f),
-            c6 = Vector256.Create(0.7f), c7 = Vector256.Create(0.8f), c8 = Vector256.Create(0.9f),
-            c9 = Vector256.Create(1.0f), c10 = Vector256.Create(1.1f), c11 = Vector256.Create(1.2f);
+        TV m = TS.Broadcast(Volatile.Read(ref s_one) * 0.999999f);
+        TV a = TS.Broadcast(1e-6f);
+        TV c0 = TS.Broadcast(0.1f), c1 = TS.Broadcast(0.2f), c2 = TS.Broadcast(0.3f),
+            c3 = TS.Broadcast(0.4f), c4 = TS.Broadcast(0.5f), c5 = TS.Broadcast(0.6f),
+            c6 = TS.Broadcast(0.7f), c7 = TS.Broadcast(0.8f), c8 = TS.Broadcast(0.9f),
+            c9 = TS.Broadcast(1.0f), c10 = TS.Broadcast(1.1f), c11 = TS.Broadcast(1.2f);
         for (int i = 0; i < iterations; i++)
         {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, a); c1 = Vector256.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, a); c3 = Vector256.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, a); c5 = Vector256.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, a); c7 = Vector256.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, a); c9 = Vector256.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, a); c11 = Vector256.FusedMultiplyAdd(c11, m, a);
+            c0 = TS.Fma(c0, m, a); c1 = TS.Fma(c1, m, a);
+            c2 = TS.Fma(c2, m, a); c3 = TS.Fma(c3, m, a);
+            c4 = TS.Fma(c4, m, a); c5 = TS.Fma(c5, m, a);
+            c6 = TS.Fma(c6, m, a); c7 = TS.Fma(c7, m, a);
+            c8 = TS.Fma(c8, m, a); c9 = TS.Fma(c9, m, a);
+            c10 = TS.Fma(c10, m, a); c11 = TS.Fma(c11, m, a);
         }
-        return Vector256.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Fma512(int iterations)
-    {
-        var m = Vector512.Create(Volatile.Read(ref s_one) * 0.999999f);
-        var a = Vector512.Create(1e-6f);
-        Vector512<float> c0 = Vector512.Create(0.1f), c1 = Vector512.Create(0.2f), c2 = Vector512.Create(0.3f),
-            c3 = Vector512.Create(0.4f), c4 = Vector512.Create(0.5f), c5 = Vector512.Create(0.6f),
-            c6 = Vector512.Create(0.7f), c7 = Vector512.Create(0.8f), c8 = Vector512.Create(0.9f),
-            c9 = Vector512.Create(1.0f), c10 = Vector512.Create(1.1f), c11 = Vector512.Create(1.2f);
-        for (int i = 0; i < iterations; i++)
-        {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, a); c1 = Vector512.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, a); c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, a); c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, a); c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, a); c9 = Vector512.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, a); c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Fma128(int iterations)
-    {
-        var m = Vector128.Create(Volatile.Read(ref s_one) * 0.999999f);
-        var a = Vector128.Create(1e-6f);
-        Vector128<float> c0 = Vector128.Create(0.1f), c1 = Vector128.Create(0.2f), c2 = Vector128.Create(0.3f),
-            c3 = Vector128.Create(0.4f), c4 = Vector128.Create(0.5f), c5 = Vector128.Create(0.6f),
-            c6 = Vector128.Create(0.7f), c7 = Vector128.Create(0.8f), c8 = Vector128.Create(0.9f),
-            c9 = Vector128.Create(1.0f), c10 = Vector128.Create(1.1f), c11 = Vector128.Create(1.2f);
-        for (int i = 0; i < iterations; i++)
-        {
-            c0 = Vector128.FusedMultiplyAdd(c0, m, a); c1 = Vector128.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector128.FusedMultiplyAdd(c2, m, a); c3 = Vector128.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector128.FusedMultiplyAdd(c4, m, a); c5 = Vector128.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector128.FusedMultiplyAdd(c6, m, a); c7 = Vector128.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector128.FusedMultiplyAdd(c8, m, a); c9 = Vector128.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector128.FusedMultiplyAdd(c10, m, a); c11 = Vector128.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector128.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)));
+        TV sum = TS.Add(TS.Add(TS.Add(TS.Add(c0, c1), TS.Add(c2, c3)), TS.Add(TS.Add(c4, c5), TS.Add(c6, c7))),
+                        TS.Add(TS.Add(c8, c9), TS.Add(c10, c11)));
+        float* lanes = stackalloc float[TS.Count];
+        TS.StoreF32(lanes, sum);
+        return lanes[0]; // only keeps the chains alive; the value is irrelevant
     }
 
     // 2 x 2048 bf16 pairs (16 KiB): stays in L1.
