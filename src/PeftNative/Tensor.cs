@@ -26,7 +26,7 @@ public sealed unsafe class Tensor : IDisposable
         _owns = owns;
         _owner = owner;
         ElementCount = CheckedElementCount(shape);
-        ByteLength = checked(ElementCount * dtype.SizeOf());
+        ByteLength = dtype.ByteLengthOf(ElementCount);
         if (owns && ByteLength > 0)
             GC.AddMemoryPressure(ByteLength);
     }
@@ -80,7 +80,7 @@ public sealed unsafe class Tensor : IDisposable
     public static Tensor Allocate(DType dtype, params long[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        long bytes = checked(CheckedElementCount(shape) * dtype.SizeOf());
+        long bytes = dtype.ByteLengthOf(CheckedElementCount(shape));
         void* p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
         NativeMemory.Clear(p, (nuint)bytes);
         return new Tensor(p, dtype, (long[])shape.Clone(), owns: true, owner: null);
@@ -102,8 +102,8 @@ public sealed unsafe class Tensor : IDisposable
     /// <exception cref="InvalidOperationException">Size mismatch, or more than int.MaxValue elements.</exception>
     public Span<T> AsSpan<T>() where T : unmanaged
     {
-        if (sizeof(T) != DType.SizeOf())
-            throw new InvalidOperationException($"cannot view a {DType} tensor as {typeof(T).Name} (element sizes {DType.SizeOf()} and {sizeof(T)} differ)");
+        if (DType.BitsOf() != sizeof(T) * 8)
+            throw new InvalidOperationException($"cannot view a {DType} tensor as {typeof(T).Name} (element sizes {DType.BitsOf()} and {sizeof(T) * 8} bits differ)");
         if (ElementCount > int.MaxValue)
             throw new InvalidOperationException($"tensor of {ElementCount} elements is too large for a span; use Pointer");
         return new Span<T>((void*)Pointer, (int)ElementCount);
