@@ -28,6 +28,9 @@ internal sealed unsafe class ReadOnlyFileMapping : IDisposable
         Length = length;
     }
 
+    /// <summary>True once unmapped.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Bytes mapped (the file's length when it was mapped).</summary>
     public long Length { get; }
 
@@ -58,7 +61,7 @@ internal sealed unsafe class ReadOnlyFileMapping : IDisposable
     /// <summary>The address of byte <paramref name="offset"/> (0 &lt;= offset &lt;= Length; Length gives the end, for empty views).</summary>
     public nint AddressOf(long offset)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, Length);
         return (nint)(_base + offset);

@@ -90,6 +90,8 @@ public sealed class SafetensorsFile : ITensorSource
     public Tensor GetTensor(string name)
     {
         var info = GetInfo(name);
+        if (_mapping.IsDisposed)
+            throw new ObjectDisposedException(SourcePath, $"{SourcePath} was disposed: it is unmapped and its tensor views are invalid");
         nint p = _mapping.AddressOf(Header.DataOffset + info.DataBegin);
         return Tensor.FromPointer(p, info.DType, [.. info.Shape]);
     }

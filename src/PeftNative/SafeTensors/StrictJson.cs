@@ -72,7 +72,8 @@ internal static class StrictJson
         }
         catch (JsonException e)
         {
-            return e.Message;
+            // The reader's advice to change its options is for programmers, not for the file's owner.
+            return e.Message.Replace(" Change the reader options.", "", StringComparison.Ordinal);
         }
     }
 

@@ -213,7 +213,8 @@ public class ReaderTests
         using (var t = file.GetTensor("a"))
             Assert.That(t.AsBytes().ToArray(), Is.EqualTo(b.DataOf("a")));
         file.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => file.GetTensor("a"));
+        var e = Assert.Throws<ObjectDisposedException>(() => file.GetTensor("a"));
+        Assert.That(e!.Message, Does.Contain(file.SourcePath));
         Assert.DoesNotThrow(file.Dispose, "Dispose is idempotent");
         Assert.That(file.GetInfo("a").ByteLength, Is.EqualTo(16));
         Assert.Throws<KeyNotFoundException>(() => file.GetTensor("missing"));
