@@ -53,6 +53,10 @@ internal static class PythonJson
                 return arr;
             case JsonValueKind.Null:
                 return null;
+            case JsonValueKind.String:
+                // Decode now: a lone-surrogate escape throws here, not later when the config is written back.
+                _ = e.GetString();
+                return JsonValue.Create(e.Clone());
             default:
                 // Keeps the element (and so the number's exact text).
                 return JsonValue.Create(e.Clone());

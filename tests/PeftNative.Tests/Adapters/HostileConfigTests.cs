@@ -45,6 +45,7 @@ public class HostileConfigTests
         yield return Case("NotJson", "{\"peft_type\": \"LORA\",", null, "not valid JSON");
         yield return Case("Empty", "", null, "not valid JSON");
         yield return Case("TopLevelList", "[1, 2]", null, "must hold a JSON object");
+        yield return Case("LoneSurrogate", "{\"peft_type\": \"LORA\", \"note\": \"\\ud800\", \"target_modules\": [\"q\"]}", null, "not valid JSON");
         yield return Case("DuplicateKey", "{\"peft_type\": \"LORA\", \"r\": 8, \"r\": 16, \"target_modules\": [\"q\"]}", null, "duplicate key 'r'");
         yield return Case("PeftTypeMissing", Lora(o => o.Remove("peft_type")), "peft_type", "missing");
         yield return Case("PeftTypeNotString", Lora(o => o["peft_type"] = 3), "peft_type", "must be a string");
