@@ -137,7 +137,7 @@ public sealed record SafetensorsWriteOptions
     /// </summary>
     public long? MaxShardBytes { get; init; }
 
-    /// <summary>fsync files (and the directory) before and after the rename that publishes them.</summary>
+    /// <summary>fsync each file before the rename that publishes it, and the directory after (default true; false leaves both to the page cache).</summary>
     public bool Durable { get; init; } = true;
 
     /// <summary>
@@ -202,7 +202,8 @@ public static class SafetensorsWriter
     /// <exception cref="DirectoryNotFoundException">The target directory does not exist.</exception>
     /// <exception cref="InvalidOperationException">A data writer wrote fewer or more bytes than its tensor declares (the message names it).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the files were published.</exception>
-    /// <exception cref="IOException">Writing or publishing failed.</exception>
+    /// <exception cref="IOException">Writing or publishing failed (nothing new is left behind), or the files were
+    /// published but a stale file of an earlier checkpoint could not be removed (the message says which).</exception>
     public static SafetensorsWriteResult Write(string path, IEnumerable<SafetensorsEntry> tensors,
         IReadOnlyDictionary<string, string>? metadata = null, SafetensorsWriteOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -236,7 +237,16 @@ public static class SafetensorsWriter
         if (options.RemoveStaleFiles)
         {
             foreach (var stale in plan.StaleFiles())
-                File.Delete(stale);
+            {
+                try
+                {
+                    File.Delete(stale);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new IOException($"wrote {string.Join(", ", plan.Shards.Select(s => s.Path))}, but could not remove the stale {stale}, which loaders may read instead: {e.Message}", e);
+                }
+            }
         }
         return new SafetensorsWriteResult(plan.Shards.Select(s => s.Path).ToArray(), plan.IndexPath, plan.TotalDataBytes);
     }
