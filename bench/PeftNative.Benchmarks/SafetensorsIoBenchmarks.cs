@@ -138,6 +138,16 @@ public class SafetensorsOpenBenchmarks
                     s.Write(chunk, 0, (int)Math.Min(chunk.Length, per - done));
             })).ToList();
         SafetensorsWriter.Write(_path, entries, new Dictionary<string, string> { ["format"] = "pt" }, new SafetensorsWriteOptions { Durable = false });
+        try
+        {
+            // A reader that fails would abort the run without [GlobalCleanup]: fail here, without leaving 2 GiB behind.
+            Open_Safetensors();
+        }
+        catch
+        {
+            Cleanup();
+            throw;
+        }
     }
 
     /// <summary>Open, list, close.</summary>
