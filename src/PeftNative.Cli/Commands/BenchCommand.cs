@@ -147,7 +147,7 @@ public static class BenchCommand
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"safetensors I/O in {r.Directory}: plain write {r.PlainWriteGbps:F2} GB/s, writer {r.WriterGbps:F2} GB/s, ratio {r.WriteRatio:F2} (target >= 0.70) over {r.WriteBytes >> 20} MiB"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"open + index: {r.SmallFileBytes >> 20} MiB file {Us(r.OpenSmallMicroseconds)}, {r.LargeFileBytes >> 20} MiB file ({r.LargeFileTensors} tensors) {Us(r.OpenLargeMicroseconds)} (target < 10 ms)"));
+            $"open + index, same tensor count: {r.SmallFileBytes >> 20} MiB file {Us(r.OpenSmallMicroseconds)}, {r.LargeFileBytes >> 20} MiB file ({r.LargeFileTensors} tensors) {Us(r.OpenLargeMicroseconds)} (target < 10 ms)"));
         foreach (string note in r.Notes)
             Console.Out.WriteLine("note: " + note);
         return 0;
