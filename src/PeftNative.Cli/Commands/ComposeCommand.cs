@@ -301,6 +301,19 @@ public static class ComposeCommand
             return warnings;
         }
 
+        /// <summary>"0.5*a + 0.5*b", "1*a - 0.6*b": each coefficient round-trips.</summary>
+        private static string TermsText(IReadOnlyList<CompositionTerm> terms)
+        {
+            var sb = new StringBuilder();
+            for (int i = 0; i < terms.Count; i++)
+            {
+                double c = terms[i].Coefficient;
+                string magnitude = Math.Abs(c).ToString("R", CultureInfo.InvariantCulture);
+                sb.Append(i == 0 ? (c < 0 ? "-" : "") : (c < 0 ? " - " : " + ")).Append(magnitude).Append('*').Append(terms[i].Adapter);
+            }
+            return sb.ToString();
+        }
+
         private IReadOnlyList<int> Ranks() => result.Adapter.LoraModules.Values.Select(m => m.Rank).Distinct().Order().ToList();
 
         public string ToText()
@@ -311,7 +324,7 @@ public static class ComposeCommand
             sb.AppendLine($"composed {request.Text} with {request.Options.Method.Name()} into {outDir}");
             string normalised = Paper && CoefficientNormalization.Applies(request.Expression.Expand(), request.Options.RawWeights)
                 ? " (positive coefficients rescaled to sum to 1; --raw-weights keeps them)" : "";
-            sb.AppendLine($"  terms as applied: {string.Join(" + ", result.Terms.Select(t => t.ToString()))}{normalised}");
+            sb.AppendLine($"  terms as applied: {TermsText(result.Terms)}{normalised}");
             var ranks = Ranks();
             string rankText = adapter.Type == PeftType.Lora ? (ranks.Count == 1 ? $", rank {ranks[0]}" : $", ranks {string.Join("/", ranks)}") : "";
             sb.AppendLine($"  output: {ModuleUpdateSet.Label(adapter.Type)}, {adapter.ModuleCount} modules{rankText}");
