@@ -286,6 +286,30 @@ public class DiagnosticsTests
         }
     }
 
+    [TestCase(1, 1)]
+    [TestCase(3, 5)]
+    [TestCase(5, 257)]
+    [TestCase(7, 300)]
+    [TestCase(13, 3)]
+    [TestCase(130, 513)]
+    public void GramKernel_MatchesPlainDotProducts(int rows, int n)
+    {
+        var rng = RandomTensors.For($"gram {rows} {n}");
+        var x = Enumerable.Range(0, rows * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var g = GramMatrix.Compute(x, rows, n);
+        for (int a = 0; a < rows; a++)
+        {
+            for (int b = 0; b < rows; b++)
+            {
+                double s = 0;
+                for (int i = 0; i < n; i++)
+                    s += x[a * n + i] * x[b * n + i];
+                if (Math.Abs(g[a * rows + b] - s) > 1e-12 * Math.Max(1, Math.Abs(s)))
+                    Assert.Fail($"G[{a},{b}] of a {rows} x {n} X: expected {s}, got {g[a * rows + b]}");
+            }
+        }
+    }
+
     [Test]
     public void BadInputs_AreRefusedWithTheReason()
     {
