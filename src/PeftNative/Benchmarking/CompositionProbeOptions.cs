@@ -3,7 +3,7 @@ namespace PeftNative.Benchmarking;
 /// <summary>Settings of <see cref="CompositionProbe"/>.</summary>
 public sealed record CompositionProbeOptions
 {
-    /// <summary>Sizes n of the n x n targets of the svd comparison (default 1024 and 2048: MathNet's managed full SVD of 4096 x 4096 takes about 20 minutes on 2 cores; <see cref="Full"/> adds 4096).</summary>
+    /// <summary>Sizes n of the n x n targets of the svd comparison (default 1024 and 2048: MathNet's managed full SVD of 4096 x 4096 takes about 8.5 minutes on an idle 2-core machine; <see cref="Full"/> adds 4096).</summary>
     public IReadOnlyList<int> SvdSizes { get; init; } = [1024, 2048];
 
     /// <summary>Adapters summed in the svd comparison (default 8).</summary>
@@ -60,7 +60,7 @@ public sealed record CompositionProbeOptions
     /// <summary>Receives a line before each step (progress), or null.</summary>
     public Action<string>? Progress { get; init; }
 
-    /// <summary>The figures the issue asks for, at full size: svd at 1024, 2048 and 4096 (the 4096 dense SVD alone takes about 20 minutes on 2 cores).</summary>
+    /// <summary>The figures the issue asks for, at full size: svd at 1024, 2048 and 4096 (the 4096 dense SVD alone takes about 8.5 minutes on an idle 2-core machine).</summary>
     public static CompositionProbeOptions Full { get; } = new() { SvdSizes = [1024, 2048, 4096] };
 
     /// <summary>A configuration that runs in about a second (tests).</summary>
