@@ -9,7 +9,9 @@ namespace PeftNative.Fuzz;
 /// The input is adapter_config.json text, decoded as UTF-8 (invalid bytes become U+FFFD, as a
 /// File.ReadAllText would make them). <see cref="AdapterConfig.Parse"/> may reject it only with
 /// <see cref="AdapterFormatException"/>. An accepted config has every public property read (and
-/// collections enumerated), so a lazily computed value that throws is a finding too.
+/// collections enumerated), so a lazily computed value that throws is a finding too; only
+/// InvalidOperationException is allowed there, the documented answer of a field that does not
+/// belong to the config's kind.
 /// </summary>
 internal static class AdapterConfigTarget
 {
@@ -41,6 +43,11 @@ internal static class AdapterConfigTarget
             try
             {
                 value = p.GetValue(config);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is InvalidOperationException)
+            {
+                // The documented "not for this kind of config" answer (e.g. a LoRA field on IA3).
+                continue;
             }
             catch (TargetInvocationException e) when (e.InnerException is not null)
             {
