@@ -5,6 +5,8 @@ tests/fuzz/corpus/safetensors-header/: small safetensors files, valid ones of se
 shapes and the typical broken ones (truncated, bad lengths, bad JSON, overlapping or short data).
 tests/fuzz/corpus/adapter-config/: real adapter_config.json files copied from shared/fixtures
 (when that folder is present) and broken variants.
+tests/fuzz/dict/<target>.dict: AFL dictionaries (JSON tokens, field names, enum values). The
+BCL's JSON code is not instrumented, so AFL cannot learn these words from coverage alone.
 
 Seeds stay small (well under 4 KB): AFL mutates small inputs much faster.
 """
@@ -163,6 +165,40 @@ def write(folder, seeds, suffix):
     print(f"make_seeds: {len(seeds)} seeds in {folder.relative_to(HERE.parents[1])}")
 
 
+JSON_TOKENS = ["{", "}", "[", "]", ":", ",", '"', "null", "true", "false", "-0", "0", "1", "-1", "1e308",
+               "1e309", "0.5", "18446744073709551615", "18446744073709551616", "9223372036854775807",
+               "-9223372036854775808", "2147483648", "\\u0000", "\\ud800", "\\\"", "\ufeff"]
+SAFETENSORS_WORDS = ["dtype", "shape", "data_offsets", "__metadata__", "format", "pt"] + \
+    list(BYTES_PER_ELEMENT) + list(BITS_SUB_BYTE) + ["F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "F128", "bool"]
+ADAPTER_WORDS = ["peft_type", "task_type", "r", "lora_alpha", "target_modules", "exclude_modules",
+                 "modules_to_save", "rank_pattern", "alpha_pattern", "use_rslora", "use_dora", "use_qalora",
+                 "feedforward_modules", "fan_in_fan_out", "layers_to_transform", "layers_pattern",
+                 "layer_replication", "bias", "lora_bias", "init_lora_weights", "init_ia3_weights",
+                 "lora_dropout", "inference_mode", "base_model_name_or_path", "revision", "target_parameters",
+                 "trainable_token_indices", "LORA", "IA3", "LOHA", "ADALORA", "CAUSAL_LM", "all-linear",
+                 "none", "all", "lora_only", "gaussian", "pissa", "olora", "loftq", "q_proj", "v_proj",
+                 "c_attn", "mlp.c_proj", "model.layers.0.self_attn.q_proj", ".*\\.q_proj", "(a|b)*c", "[", "\\"]
+
+
+def afl_dict(tokens, words):
+    """AFL -x format: one quoted entry a line; words go in both bare and JSON-quoted forms."""
+    def q(text):                        # exact UTF-8 bytes; '"', '\\' and non-ASCII as \xNN
+        body = "".join(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\' else f"\\x{b:02x}"
+                       for b in text.encode())
+        return '"' + body + '"'
+    lines = [q(t) for t in tokens] + [q(w) for w in words] + [q('"' + w + '"') for w in words]
+    return ("\n".join(dict.fromkeys(lines)) + "\n").encode()
+
+
+def write_dict(target, data):
+    path = HERE / "dict" / (target + ".dict")
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data)
+    print(f"make_seeds: dictionary {path.relative_to(HERE.parents[1])}")
+
+
 if __name__ == "__main__":
     write("safetensors-header", safetensors_seeds(), ".safetensors")
     write("adapter-config", adapter_config_seeds(), ".json")
+    write_dict("safetensors-header", afl_dict(JSON_TOKENS, SAFETENSORS_WORDS))
+    write_dict("adapter-config", afl_dict(JSON_TOKENS, ADAPTER_WORDS))

@@ -79,10 +79,14 @@ export AFL_FORKSRV_INIT_TMOUT=${AFL_FORKSRV_INIT_TMOUT:-60000}
 # timeout down to ~20 ms from calibration, and drops inputs that first-time JIT makes that slow.
 exec_timeout=${FUZZ_EXEC_TIMEOUT_MS:-500}
 export AFL_HANG_TMOUT=${FUZZ_HANG_TIMEOUT_MS:-5000}
+# The target's dictionary (JSON tokens, field names): the BCL's JSON code is not instrumented,
+# so AFL cannot learn those words from coverage.
+dict_args=()
+if [ -f "$root/tests/fuzz/dict/$target.dict" ]; then dict_args=(-x "$root/tests/fuzz/dict/$target.dict"); fi
 rm -rf "$out/afl" "$out/findings"
 log "afl-fuzz for ${seconds}s (log: $out/afl.log)"
 afl_status=0
-afl-fuzz -i "$seeds" -o "$out/afl" -V "$seconds" -t "$exec_timeout" -m none \
+afl-fuzz -i "$seeds" -o "$out/afl" "${dict_args[@]}" -V "$seconds" -t "$exec_timeout" -m none \
   -- dotnet "$build/afl/PeftNative.Fuzz.dll" "$target" >"$out/afl.log" 2>&1 || afl_status=$?
 
 stats="$out/afl/default/fuzzer_stats"
