@@ -183,18 +183,103 @@ public class TensorTests
         {
             [DType.F32] = 4, [DType.F16] = 2, [DType.BF16] = 2, [DType.F64] = 8, [DType.F8_E4M3] = 1, [DType.F8_E5M2] = 1,
             [DType.I64] = 8, [DType.I32] = 4, [DType.I16] = 2, [DType.I8] = 1, [DType.U64] = 8, [DType.U32] = 4,
-            [DType.U16] = 2, [DType.U8] = 1, [DType.Bool] = 1,
+            [DType.U16] = 2, [DType.U8] = 1, [DType.Bool] = 1, [DType.F8_E8M0] = 1, [DType.F8_E4M3FNUZ] = 1,
+            [DType.F8_E5M2FNUZ] = 1, [DType.C64] = 8,
         };
-        Assert.That(sizes.Keys, Is.EquivalentTo(Enum.GetValues<DType>()));
+        DType[] subByte = [DType.F4, DType.F6_E2M3, DType.F6_E3M2];
+        Assert.That(sizes.Keys.Concat(subByte), Is.EquivalentTo(Enum.GetValues<DType>()), "every dtype is listed once");
         foreach (var (d, size) in sizes)
         {
             Assert.That(d.SizeOf(), Is.EqualTo(size), d.ToString());
+            Assert.That(d.BitsOf(), Is.EqualTo(size * 8), d.ToString());
+            Assert.That(d.IsSubByte(), Is.False, d.ToString());
+        }
+        foreach (var d in subByte)
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => d.SizeOf(), d.ToString());
+            Assert.That(e!.Message, Does.Contain(d.ToString()).And.Contain("bits"));
+            Assert.That(d.IsSubByte(), Is.True, d.ToString());
+        }
+        foreach (var d in Enum.GetValues<DType>())
+        {
             Assert.That(d.IsKernelFloat(), Is.EqualTo(d is DType.F32 or DType.F16 or DType.BF16), d.ToString());
             Assert.That(d.ShortName(), Is.EqualTo(d.ToString().ToLowerInvariant()));
             Assert.That(DTypeInfo.Parse(d.ShortName()), Is.EqualTo(d));
             Assert.That(DTypeInfo.Parse(d.ToString()), Is.EqualTo(d));
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => ((DType)99).SizeOf());
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((DType)99).BitsOf());
+    }
+
+    [TestCase(DType.F4, 4)]
+    [TestCase(DType.F6_E2M3, 6)]
+    [TestCase(DType.F6_E3M2, 6)]
+    [TestCase(DType.F8_E8M0, 8)]
+    [TestCase(DType.Bool, 8)]
+    [TestCase(DType.BF16, 16)]
+    [TestCase(DType.C64, 64)]
+    [TestCase(DType.U64, 64)]
+    public void DType_BitsOf(DType dtype, int bits) => Assert.That(dtype.BitsOf(), Is.EqualTo(bits));
+
+    [TestCase(DType.F32, 0L, 0L)]
+    [TestCase(DType.F32, 5L, 20L)]
+    [TestCase(DType.C64, 3L, 24L)]
+    [TestCase(DType.F8_E5M2FNUZ, 7L, 7L)]
+    [TestCase(DType.F4, 0L, 0L)]
+    [TestCase(DType.F4, 2L, 1L)]
+    [TestCase(DType.F4, 6L, 3L)]
+    [TestCase(DType.F6_E2M3, 4L, 3L)]
+    [TestCase(DType.F6_E3M2, 8L, 6L)]
+    [TestCase(DType.U8, long.MaxValue / 8, long.MaxValue / 8)]
+    public void DType_ByteLengthOf(DType dtype, long count, long bytes) =>
+        Assert.That(dtype.ByteLengthOf(count), Is.EqualTo(bytes));
+
+    [Test]
+    public void DType_ByteLengthOf_RejectsPartialBytesNegativesAndOverflow()
+    {
+        foreach (var (d, n) in new[] { (DType.F4, 1L), (DType.F4, 3L), (DType.F6_E2M3, 1L), (DType.F6_E2M3, 2L), (DType.F6_E3M2, 5L) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => d.ByteLengthOf(n), $"{n} x {d}");
+            Assert.That(e!.Message, Does.Contain("byte boundary"));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => DType.F32.ByteLengthOf(-1));
+        Assert.Throws<OverflowException>(() => DType.F32.ByteLengthOf(long.MaxValue / 4 + 1));
+        Assert.Throws<OverflowException>(() => DType.F4.ByteLengthOf(long.MaxValue / 2));
+        Assert.Throws<OverflowException>(() => DType.U8.ByteLengthOf(long.MaxValue / 4), "the bit count overflows even when the byte count would fit");
+    }
+
+    [Test]
+    public void DType_SafetensorsNames_RoundTrip_CaseSensitively()
+    {
+        var names = new Dictionary<DType, string>
+        {
+            [DType.F32] = "F32", [DType.F16] = "F16", [DType.BF16] = "BF16", [DType.F64] = "F64",
+            [DType.F8_E4M3] = "F8_E4M3", [DType.F8_E5M2] = "F8_E5M2", [DType.F8_E8M0] = "F8_E8M0",
+            [DType.F8_E4M3FNUZ] = "F8_E4M3FNUZ", [DType.F8_E5M2FNUZ] = "F8_E5M2FNUZ",
+            [DType.I64] = "I64", [DType.I32] = "I32", [DType.I16] = "I16", [DType.I8] = "I8",
+            [DType.U64] = "U64", [DType.U32] = "U32", [DType.U16] = "U16", [DType.U8] = "U8",
+            [DType.Bool] = "BOOL", [DType.C64] = "C64", [DType.F4] = "F4", [DType.F6_E2M3] = "F6_E2M3", [DType.F6_E3M2] = "F6_E3M2",
+        };
+        Assert.That(names.Keys, Is.EquivalentTo(Enum.GetValues<DType>()));
+        foreach (var (d, name) in names)
+        {
+            Assert.That(d.SafetensorsName(), Is.EqualTo(name));
+            Assert.That(DTypeInfo.TryParseSafetensorsName(name, out var parsed), Is.True, name);
+            Assert.That(parsed, Is.EqualTo(d));
+        }
+        foreach (string bad in new[] { "f32", "Bool", "bool", "bf16", "F8_e4m3", "", "F32 ", " F32", "F33", "float32", "7" })
+            Assert.That(DTypeInfo.TryParseSafetensorsName(bad, out _), Is.False, $"'{bad}'");
+        Assert.Throws<ArgumentNullException>(() => DTypeInfo.TryParseSafetensorsName(null!, out _));
+    }
+
+    [Test]
+    public void DType_SafetensorsRank_OrdersLikeTheReference()
+    {
+        var ranks = Enum.GetValues<DType>().Select(d => d.SafetensorsRank()).ToArray();
+        Assert.That(ranks, Is.Unique);
+        Assert.That(DType.Bool.SafetensorsRank(), Is.Zero);
+        Assert.That(DType.U64.SafetensorsRank(), Is.EqualTo(ranks.Max()));
+        Assert.That(DType.F32.SafetensorsRank(), Is.GreaterThan(DType.BF16.SafetensorsRank()));
     }
 
     [TestCase("BF16", DType.BF16)]
