@@ -11,7 +11,7 @@ namespace PeftNative.Fuzz;
 /// <see cref="AdapterFormatException"/>. An accepted config has every public property read (and
 /// collections enumerated), so a lazily computed value that throws is a finding too; only
 /// InvalidOperationException is allowed there, the documented answer of a field that does not
-/// belong to the config's kind.
+/// belong to the config's kind. It must also survive ToJson and a second Parse unchanged.
 /// </summary>
 internal static class AdapterConfigTarget
 {
@@ -57,6 +57,25 @@ internal static class AdapterConfigTarget
             Touch(value);
         }
         _ = config.ToString();
+        RoundTrip(config);
+    }
+
+    /// <summary>An accepted config, written out, must parse again and write out the same text.</summary>
+    private static void RoundTrip(AdapterConfig config)
+    {
+        string written = config.ToJson();
+        AdapterConfig again;
+        try
+        {
+            again = AdapterConfig.Parse(written, FilePath);
+        }
+        catch (AdapterFormatException e)
+        {
+            throw new FuzzInvariantException($"adapter-config: ToJson of an accepted config does not parse again: {e.Message}\n{written}");
+        }
+        string rewritten = again.ToJson();
+        if (!string.Equals(written, rewritten, StringComparison.Ordinal))
+            throw new FuzzInvariantException($"adapter-config: ToJson is not stable across a parse:\n{written}\n---\n{rewritten}");
     }
 
     private static void Touch(object? value)

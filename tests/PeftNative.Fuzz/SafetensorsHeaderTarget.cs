@@ -6,7 +6,8 @@ namespace PeftNative.Fuzz;
 /// The input is a whole safetensors file. <see cref="SafetensorsHeader.Parse"/> may reject it only
 /// with <see cref="SafetensorsFormatException"/>; when it accepts it, the result must keep the
 /// promises of the contract (entries inside the file, sizes that match dtype and shape, in
-/// data-offset order, no overlap), checked here so an accepted-but-wrong header is a finding too.
+/// data-offset order, no overlap), checked here so an accepted-but-wrong header is a finding too;
+/// and it must survive a round trip through <see cref="SafetensorsWriter.Serialize"/>.
 /// </summary>
 internal static class SafetensorsHeaderTarget
 {
@@ -24,6 +25,55 @@ internal static class SafetensorsHeaderTarget
             return;
         }
         Check(header, input.Length);
+        RoundTrip(header, input);
+    }
+
+    /// <summary>
+    /// What the reader accepted, the writer must write, and the reader must read back the same:
+    /// names, dtypes, shapes, data bytes and metadata (the tensor order may differ, as the writer sorts).
+    /// </summary>
+    private static void RoundTrip(SafetensorsHeader header, ReadOnlySpan<byte> input)
+    {
+        var original = new Dictionary<string, (SafetensorsTensorInfo Info, byte[] Data)>(StringComparer.Ordinal);
+        foreach (SafetensorsTensorInfo t in header.Tensors)
+        {
+            byte[] data = input.Slice(checked((int)(header.DataOffset + t.DataBegin)), checked((int)t.ByteLength)).ToArray();
+            Require(original.TryAdd(t.Name, (t, data)), $"tensor '{t.Name}' listed twice");
+        }
+
+        byte[] written;
+        try
+        {
+            written = SafetensorsWriter.Serialize(
+                original.Values.Select(v => SafetensorsEntry.FromBytes(v.Info.Name, v.Info.DType, v.Info.Shape.ToArray(), v.Data)),
+                header.Metadata.Count == 0 ? null : header.Metadata);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new FuzzInvariantException($"safetensors-header: the writer refuses a header the reader accepted: {e.GetType().Name}: {e.Message}");
+        }
+
+        SafetensorsHeader again;
+        try
+        {
+            again = SafetensorsHeader.Parse(written, written.Length, FilePath);
+        }
+        catch (SafetensorsFormatException e)
+        {
+            throw new FuzzInvariantException($"safetensors-header: the reader refuses what the writer wrote from an accepted file: {e.Message}");
+        }
+        Require(again.Tensors.Count == original.Count, $"round trip: {again.Tensors.Count} tensors read back, {original.Count} written");
+        foreach (SafetensorsTensorInfo t in again.Tensors)
+        {
+            Require(original.TryGetValue(t.Name, out var o), $"round trip: tensor '{t.Name}' appeared");
+            Require(t.DType == o.Info.DType && t.Shape.SequenceEqual(o.Info.Shape),
+                $"round trip: tensor '{t.Name}' is {t.DType} [{t.ShapeText}], was {o.Info.DType} [{o.Info.ShapeText}]");
+            Require(written.AsSpan(checked((int)(again.DataOffset + t.DataBegin)), checked((int)t.ByteLength)).SequenceEqual(o.Data),
+                $"round trip: tensor '{t.Name}' data differs");
+        }
+        Require(again.Metadata.Count == header.Metadata.Count
+                && header.Metadata.All(kv => again.Metadata.TryGetValue(kv.Key, out string? v) && v == kv.Value),
+            "round trip: metadata differs");
     }
 
     private static void Check(SafetensorsHeader header, long fileLength)

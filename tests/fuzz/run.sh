@@ -4,8 +4,8 @@
 #   tests/fuzz/run.sh <target> <seconds> [out-dir]      (out-dir: artifacts/fuzz/<target>)
 #
 # Installs what is missing (afl++ from apt, the sharpfuzz dotnet tool into artifacts/fuzz/tools),
-# publishes tests/PeftNative.Fuzz twice-over (one plain copy for replay, one whose PeftNative.dll
-# is instrumented), replays the seed corpus, runs afl-fuzz for <seconds>, prints execs_done,
+# publishes tests/PeftNative.Fuzz (Release) into a plain folder (for replay) and a copy whose
+# PeftNative.dll is instrumented, replays the seed corpus, runs afl-fuzz for <seconds>, prints execs_done,
 # execs_per_sec, crashes and hangs, copies crash/hang inputs to <out-dir>/findings and replays
 # them with the uninstrumented build to show the exception. Exit status: 0 when the seeds replay
 # clean and AFL saved no crash and no hang; 1 otherwise; 2 on a usage error.
