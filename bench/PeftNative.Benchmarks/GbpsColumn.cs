@@ -7,8 +7,15 @@ using BenchmarkDotNet.Running;
 
 namespace PeftNative.Benchmarks;
 
+/// <summary>A benchmark class that knows how many bytes one operation moves (for the GB/s column).</summary>
+public interface IBytesPerOperation
+{
+    /// <summary>Bytes read and written by one operation, for the case's [Params].</summary>
+    long BytesPerOperation { get; }
+}
+
 /// <summary>
-/// "GB/s" = <see cref="KernelBenchmark.BytesPerOperation"/> / mean time. The byte count is explicit:
+/// "GB/s" = <see cref="IBytesPerOperation.BytesPerOperation"/> / mean time ("NA" for classes without it). The byte count is explicit:
 /// the column makes a fresh instance of the benchmark class, sets its [Params] to the case's values
 /// and reads the count (no buffers are allocated for that).
 /// </summary>
@@ -65,7 +72,7 @@ public sealed class GbpsColumn : IColumn
     {
         ArgumentNullException.ThrowIfNull(benchmarkCase);
         var type = benchmarkCase.Descriptor.Type;
-        if (!typeof(KernelBenchmark).IsAssignableFrom(type) || Activator.CreateInstance(type) is not KernelBenchmark instance)
+        if (!typeof(IBytesPerOperation).IsAssignableFrom(type) || type.IsAbstract || Activator.CreateInstance(type) is not IBytesPerOperation instance)
             return null;
         foreach (var p in benchmarkCase.Parameters.Items)
         {
@@ -78,7 +85,7 @@ public sealed class GbpsColumn : IColumn
     }
 }
 
-/// <summary>The configuration of every kernel suite: the default job plus the GB/s column.</summary>
+/// <summary>The configuration of every suite: the default job plus the GB/s column.</summary>
 public sealed class KernelBenchmarkConfig : ManualConfig
 {
     /// <summary>Adds <see cref="GbpsColumn"/>.</summary>

@@ -11,7 +11,7 @@ namespace PeftNative.Benchmarks;
 /// of <c>peftnative bench</c> (PeftNative.Benchmarking.BenchCase).
 /// </summary>
 [Config(typeof(KernelBenchmarkConfig))]
-public abstract class KernelBenchmark : IDisposable
+public abstract class KernelBenchmark : IDisposable, IBytesPerOperation
 {
     /// <summary>Backend under test (KernelBackendFactory name).</summary>
     [Params("native-cpu", "managed")]

@@ -1,9 +1,5 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Reports;
-using BenchmarkDotNet.Running;
 using PeftNative.SafeTensors;
 
 namespace PeftNative.Benchmarks;
@@ -36,8 +32,8 @@ internal static class BenchDirectory
 /// bandwidth); each iteration writes a new file and the file is deleted after it, untimed. The
 /// acceptance target is Write_Safetensors at no less than 0.7 of Write_PlainFileStream's GB/s.
 /// </summary>
-[Config(typeof(SafetensorsIoConfig))]
-public class SafetensorsWriteBenchmarks
+[Config(typeof(KernelBenchmarkConfig))]
+public class SafetensorsWriteBenchmarks : IBytesPerOperation
 {
     /// <summary>Bytes of tensor data per operation.</summary>
     public const long TotalBytes = 1L << 30;
@@ -50,7 +46,7 @@ public class SafetensorsWriteBenchmarks
     private static readonly SafetensorsWriteOptions Options = new() { Durable = false, RemoveStaleFiles = false };
 
     /// <summary>Bytes one operation writes (the GB/s column).</summary>
-    public static long BytesPerOperation => TotalBytes;
+    public long BytesPerOperation => TotalBytes;
 
     /// <summary>Allocates and fills the tensors (every page touched) and the scratch folder.</summary>
     [GlobalSetup]
@@ -110,7 +106,7 @@ public class SafetensorsWriteBenchmarks
 /// tensors) file, both written by <see cref="SafetensorsWriter"/> in the global setup. The target:
 /// under 10 ms whatever the size (opening validates the header and maps the file; it reads no data).
 /// </summary>
-[Config(typeof(SafetensorsIoConfig))]
+[Config(typeof(KernelBenchmarkConfig))]
 public class SafetensorsOpenBenchmarks
 {
     /// <summary>Which file: "1MiB" or "2GiB".</summary>
@@ -161,59 +157,4 @@ public class SafetensorsOpenBenchmarks
     /// <summary>Removes the folder.</summary>
     [GlobalCleanup]
     public void Cleanup() => BenchDirectory.Remove(_dir);
-}
-
-/// <summary>"GB/s" for the write suite: <see cref="SafetensorsWriteBenchmarks.BytesPerOperation"/> / mean time ("NA" for opens).</summary>
-public sealed class SafetensorsGbpsColumn : IColumn
-{
-    /// <inheritdoc />
-    public string Id => nameof(SafetensorsGbpsColumn);
-
-    /// <inheritdoc />
-    public string ColumnName => "GB/s";
-
-    /// <inheritdoc />
-    public bool AlwaysShow => true;
-
-    /// <inheritdoc />
-    public ColumnCategory Category => ColumnCategory.Custom;
-
-    /// <inheritdoc />
-    public int PriorityInCategory => 0;
-
-    /// <inheritdoc />
-    public bool IsNumeric => true;
-
-    /// <inheritdoc />
-    public UnitType UnitType => UnitType.Dimensionless;
-
-    /// <inheritdoc />
-    public string Legend => "Tensor data bytes written per operation / Mean, in 1e9 bytes per second";
-
-    /// <inheritdoc />
-    public bool IsAvailable(Summary summary) => true;
-
-    /// <inheritdoc />
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    /// <inheritdoc />
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    /// <inheritdoc />
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-    {
-        ArgumentNullException.ThrowIfNull(summary);
-        ArgumentNullException.ThrowIfNull(benchmarkCase);
-        var stats = summary[benchmarkCase]?.ResultStatistics;
-        if (stats is null || !(stats.Mean > 0) || benchmarkCase.Descriptor.Type != typeof(SafetensorsWriteBenchmarks))
-            return "NA";
-        return (SafetensorsWriteBenchmarks.BytesPerOperation / stats.Mean).ToString("F2", CultureInfo.InvariantCulture);
-    }
-}
-
-/// <summary>The I/O suites' configuration: the default job plus the GB/s column.</summary>
-public sealed class SafetensorsIoConfig : ManualConfig
-{
-    /// <summary>Adds <see cref="SafetensorsGbpsColumn"/>.</summary>
-    public SafetensorsIoConfig() => AddColumn(new SafetensorsGbpsColumn());
 }

@@ -28,8 +28,8 @@ public sealed record SafetensorsIoProbeOptions
     /// <summary>Data bytes of the small file opened (default 1 MiB).</summary>
     public long SmallFileBytes { get; init; } = 1L << 20;
 
-    /// <summary>Tensors of the small file (default 4).</summary>
-    public int SmallFileTensors { get; init; } = 4;
+    /// <summary>Tensors of the small file (default 256, as many as the large file, so the two opens differ only in data size).</summary>
+    public int SmallFileTensors { get; init; } = 256;
 
     /// <summary>Data bytes of the large file opened (default 2 GiB; the file is sparse: opening reads only its header).</summary>
     public long LargeFileBytes { get; init; } = 2L << 30;
@@ -47,6 +47,7 @@ public sealed record SafetensorsIoProbeOptions
         WriteRepeats = 2,
         SmallFileBytes = 64L << 10,
         LargeFileBytes = 64L << 20,
+        SmallFileTensors = 16,
         LargeFileTensors = 16,
         OpenRepeats = 3,
     };

@@ -128,7 +128,7 @@ public sealed class InspectionReport
             summary.Add(new("bias", config.Bias.ToString().ToLowerInvariant()));
             if (config.LayersToTransform is { } layers)
                 summary.Add(new("layers_to_transform", string.Join(", ", layers)));
-            foreach (var m in adapter.LoraModules.Values.OrderBy(m => m.ModulePath, StringComparer.Ordinal))
+            foreach (var m in adapter.LoraModules.Values.OrderBy(m => m.ModulePath, NaturalPathComparer.Instance))
                 modules.Add(new InspectedModule(m.ModulePath, m.IsEmbedding ? "lora-embedding" : "lora", m.Rank, m.Alpha, m.Scaling,
                     m.InFeatures, m.OutFeatures, null, m.A.ElementCount + m.B.ElementCount + (m.BBias?.ElementCount ?? 0)));
         }
@@ -136,7 +136,7 @@ public sealed class InspectionReport
         {
             if (config.FeedforwardModules is { } ff)
                 summary.Add(new("feedforward_modules", ff.ToString()));
-            foreach (var m in adapter.Ia3Modules.Values.OrderBy(m => m.ModulePath, StringComparer.Ordinal))
+            foreach (var m in adapter.Ia3Modules.Values.OrderBy(m => m.ModulePath, NaturalPathComparer.Instance))
                 modules.Add(new InspectedModule(m.ModulePath, "ia3", null, null, null, m.Length, null, m.IsFeedForward, m.Vector.ElementCount));
         }
         summary.Add(new("fan_in_fan_out", Bool(config.FanInFanOut)));

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -99,31 +100,11 @@ internal static class SafetensorsHeaderJson
     /// </summary>
     public static byte[] BuildIndex(long totalSize, IEnumerable<KeyValuePair<string, string>> weightMap)
     {
-        var pairs = weightMap.ToList();
-        pairs.Sort((a, b) => CodePointOrder.Compare(a.Key, b.Key));
-        var sb = new StringBuilder(64 + pairs.Count * 80);
-        sb.Append("{\n  \"metadata\": {\n    \"total_size\": ")
-          .Append(totalSize.ToString(CultureInfo.InvariantCulture))
-          .Append("\n  },\n  \"weight_map\": ");
-        if (pairs.Count == 0)
-        {
-            sb.Append("{}");
-        }
-        else
-        {
-            sb.Append("{\n");
-            for (int i = 0; i < pairs.Count; i++)
-            {
-                sb.Append("    ");
-                PythonAsciiString(sb, pairs[i].Key);
-                sb.Append(": ");
-                PythonAsciiString(sb, pairs[i].Value);
-                sb.Append(i + 1 < pairs.Count ? ",\n" : "\n");
-            }
-            sb.Append("  }");
-        }
-        sb.Append("\n}\n");
-        return Encoding.ASCII.GetBytes(sb.ToString());
+        var map = new JsonObject();
+        foreach (var (name, file) in weightMap)
+            map[name] = file;
+        var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = totalSize }, ["weight_map"] = map };
+        return Encoding.ASCII.GetBytes(PythonJson.Serialize(index) + "\n");
     }
 
     private static List<string> SortedKeys(IReadOnlyDictionary<string, string> map)
@@ -184,32 +165,6 @@ internal static class SafetensorsHeaderJson
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
-    }
-
-    /// <summary>A JSON string as Python's json writes it with ensure_ascii=True.</summary>
-    private static void PythonAsciiString(StringBuilder sb, string value)
-    {
-        sb.Append('"');
-        foreach (char c in value)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\r': sb.Append("\\r"); break;
-                default:
-                    if (c >= ' ' && c <= '~')
-                        sb.Append(c);
-                    else
-                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    break;
-            }
-        }
-        sb.Append('"');
     }
 }
 

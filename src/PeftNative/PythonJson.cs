@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PeftNative.Adapters;
+namespace PeftNative;
 
 /// <summary>
 /// Writes JSON the way Python's <c>json.dumps(obj, indent=2, sort_keys=True)</c> does, which is how
