@@ -1,0 +1,13 @@
+namespace PeftNative.Fuzz;
+
+/// <summary>The table of targets, by the name given on the command line.</summary>
+internal static class Targets
+{
+    public static readonly IReadOnlyDictionary<string, FuzzTarget> ByName = new Dictionary<string, FuzzTarget>(StringComparer.Ordinal)
+    {
+        ["safetensors-header"] = SafetensorsHeaderTarget.Run,
+        ["adapter-config"] = AdapterConfigTarget.Run,
+        // ["compose-expression"] = ComposeExpressionTarget.Run,  // add once the parser exists,
+        // with a seed folder tests/fuzz/corpus/compose-expression/ (run.sh and CI pick it up by name).
+    };
+}
