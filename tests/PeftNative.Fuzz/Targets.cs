@@ -7,7 +7,6 @@ internal static class Targets
     {
         ["safetensors-header"] = SafetensorsHeaderTarget.Run,
         ["adapter-config"] = AdapterConfigTarget.Run,
-        // ["compose-expression"] = ComposeExpressionTarget.Run,  // add once the parser exists,
-        // with a seed folder tests/fuzz/corpus/compose-expression/ (run.sh and CI pick it up by name).
+        ["compose-expression"] = ComposeExpressionTarget.Run,
     };
 }

@@ -152,6 +152,8 @@ def adapter_config_seeds():
     # A minimal valid LoRA config, as small as AFL likes them.
     seeds["valid-minimal-lora"] = b'{"peft_type":"LORA","r":4,"lora_alpha":8,"target_modules":["q_proj","v_proj"]}'
     seeds.update(BROKEN_CONFIGS)
+    # Regressions: inputs that once broke a target (keep them replaying in CI).
+    seeds["regress-inf"] = b'{"peft_type":"LORA","r":8,"target_modules":["q_proj"],"x":1e309}'
     return seeds
 
 
