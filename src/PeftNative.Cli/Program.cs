@@ -12,7 +12,9 @@ public static class Program
         var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.")
         {
             BenchCommand.Create(),
+            ComposeCommand.Create(),
             InspectCommand.Create(),
+            SimilarityCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
