@@ -104,7 +104,7 @@ internal sealed class Provenance : IReadOnlyDictionary<string, string>
             }
             obj[name] = entry;
         }
-        return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     /// <inheritdoc />
