@@ -93,11 +93,32 @@ public static class AdapterComposer
         method.Prepare(inputs, warnings);
         using var output = new LoraOutput(options.AllowNonFinite) { UseRsLora = (method as PaperLoraComposer)?.OutputUsesRsLora ?? false };
         var paths = inputs.ModulePaths;
-        for (int i = 0; i < paths.Count; i++)
+        if (method.ModulesInParallel && paths.Count > 1 && Environment.ProcessorCount > 1)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            method.ComposeModule(paths[i], inputs.Lora(paths[i]), output);
-            progress?.Report((double)(i + 1) / paths.Count);
+            int done = 0;
+            var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+            try
+            {
+                Parallel.For(0, paths.Count, parallel, i =>
+                {
+                    method.ComposeModule(paths[i], inputs.Lora(paths[i]), output);
+                    progress?.Report((double)Interlocked.Increment(ref done) / paths.Count);
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // Keep the documented exception types (InvalidDataException for non-finite results, ...).
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
+        else
+        {
+            for (int i = 0; i < paths.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                method.ComposeModule(paths[i], inputs.Lora(paths[i]), output);
+                progress?.Report((double)(i + 1) / paths.Count);
+            }
         }
         return output.ToAdapter(inputs);
     }

@@ -16,6 +16,13 @@ internal abstract class LoraMethod
     /// <summary>Composes the module at <paramref name="path"/> from the terms that have it, adding the result to <paramref name="output"/>.</summary>
     public abstract void ComposeModule(string path, IReadOnlyList<LoraInput> inputs, LoraOutput output);
 
+    /// <summary>
+    /// True when <see cref="ComposeModule"/> may run for several modules at once (no per-call state).
+    /// Per-module work on LoRA factors is small (a few hundred KiB), too small to spread one kernel call
+    /// over threads, so the composer spreads modules instead.
+    /// </summary>
+    public virtual bool ModulesInParallel => false;
+
     /// <summary>Throws unless every input of every module has the same rank at that module.</summary>
     /// <exception cref="ArgumentException">Two inputs differ, naming both, the module and the methods that accept it.</exception>
     protected static void RequireEqualRanks(TargetAlignment alignment, string method)

@@ -36,12 +36,16 @@ internal sealed class LoraOutput : IDisposable
             b.Dispose();
             throw;
         }
-        _modules.Add((path, a, b, alpha, isEmbedding));
+        lock (_modules)
+            _modules.Add((path, a, b, alpha, isEmbedding));
     }
 
     /// <summary>The adapter: config from <see cref="OutputConfig.Lora"/>, modules in the order added; owns the tensors from now on.</summary>
     public PeftAdapter ToAdapter(TargetAlignment inputs)
     {
+        // Modules may have been added from several threads: restore the inputs' module order.
+        var order = inputs.ModulePaths.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i, StringComparer.Ordinal);
+        _modules.Sort((x, y) => order[x.Path].CompareTo(order[y.Path]));
         var scalings = _modules.Select(m => new ModuleScaling(m.Path, (int)m.A.Shape[0], m.Alpha)).ToList();
         var config = OutputConfig.Lora(inputs, scalings, UseRsLora);
         var modules = _modules.Select(m => LoraModule.FromConfig(config, m.Path, m.A, m.B, m.IsEmbedding)).ToList();

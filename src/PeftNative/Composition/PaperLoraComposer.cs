@@ -53,6 +53,9 @@ internal sealed class PaperLoraComposer(IKernelBackend backend, DType outputDTyp
     }
 
     /// <inheritdoc />
+    public override bool ModulesInParallel => true;
+
+    /// <inheritdoc />
     public override void ComposeModule(string path, IReadOnlyList<LoraInput> inputs, LoraOutput output)
     {
         int k = inputs.Count;
