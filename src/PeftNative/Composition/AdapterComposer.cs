@@ -69,7 +69,9 @@ public static class AdapterComposer
         if (inputs.Type == PeftType.Ia3 && options.Method is not (CompositionMethod.Paper or CompositionMethod.Exact or CompositionMethod.Linear))
             throw new ArgumentException($"method {options.Method.Name()} combines LoRA factors; (IA)^3 adapters compose with paper, exact or linear (all give l = 1 + sum_i c_i (l_i - 1))", nameof(options));
 
-        IKernelBackend? owned = options.Backend is null ? KernelBackendFactory.Create() : null;
+        // Single-threaded kernels by default: the paper method runs modules in parallel (one small
+        // kernel call per factor), which beats spreading each call over threads (bench --compose).
+        IKernelBackend? owned = options.Backend is null ? KernelBackendFactory.Create(threads: 1) : null;
         var backend = options.Backend ?? owned!;
         try
         {
