@@ -21,7 +21,7 @@ internal static class PythonJson
     public static JsonNode? Parse(string json)
     {
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
-        return Convert(doc.RootElement);
+        return Convert(doc.RootElement, null);
     }
 
     /// <summary>Serialises like <c>json.dumps(node, indent=2, sort_keys=True)</c>.</summary>
@@ -32,7 +32,7 @@ internal static class PythonJson
         return sb.ToString();
     }
 
-    private static JsonNode? Convert(JsonElement e)
+    private static JsonNode? Convert(JsonElement e, string? key)
     {
         switch (e.ValueKind)
         {
@@ -43,13 +43,13 @@ internal static class PythonJson
                     // Python keeps the last duplicate silently; a config that says two things is refused instead.
                     if (obj.ContainsKey(p.Name))
                         throw new JsonException($"duplicate key '{p.Name}'");
-                    obj[p.Name] = Convert(p.Value);
+                    obj[p.Name] = Convert(p.Value, p.Name);
                 }
                 return obj;
             case JsonValueKind.Array:
                 var arr = new JsonArray();
                 foreach (var item in e.EnumerateArray())
-                    arr.Add(Convert(item));
+                    arr.Add(Convert(item, key));
                 return arr;
             case JsonValueKind.Null:
                 return null;
@@ -57,8 +57,16 @@ internal static class PythonJson
                 // Decode now: a lone-surrogate escape throws here, not later when the config is written back.
                 _ = e.GetString();
                 return JsonValue.Create(e.Clone());
-            default:
+            case JsonValueKind.Number:
+                // 1e309 is valid JSON but no float64: Python would read inf and write "Infinity", which is not
+                // JSON at all. Refuse it here so nothing we parse can serialise to text we cannot read back.
+                if (!double.IsFinite(e.GetDouble()))
+                    throw new JsonException(key is null
+                        ? $"number {e.GetRawText()} is outside the float64 range"
+                        : $"'{key}': number {e.GetRawText()} is outside the float64 range");
                 // Keeps the element (and so the number's exact text).
+                return JsonValue.Create(e.Clone());
+            default:
                 return JsonValue.Create(e.Clone());
         }
     }

@@ -24,7 +24,25 @@ public sealed partial class PeftAdapter
     /// <exception cref="IOException">The target exists and <paramref name="overwrite"/> is false, holds other files, or writing fails.</exception>
     /// <exception cref="ObjectDisposedException">The adapter was disposed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (nothing is left behind).</exception>
-    public void Save(string directory, bool overwrite = false, CancellationToken cancellationToken = default)
+    public void Save(string directory, bool overwrite = false, CancellationToken cancellationToken = default) =>
+        SaveCore(directory, null, overwrite, cancellationToken);
+
+    /// <summary>
+    /// Writes the adapter as <see cref="Save(string, bool, CancellationToken)"/> does, with
+    /// <paramref name="metadata"/> added to the safetensors <c>__metadata__</c> (e.g. a
+    /// composition's provenance). <c>"format"</c> is always <c>"pt"</c>, which PEFT needs.
+    /// </summary>
+    /// <exception cref="ArgumentException">A metadata key or value is null.</exception>
+    /// <exception cref="IOException">The target exists and <paramref name="overwrite"/> is false, holds other files, or writing fails.</exception>
+    /// <exception cref="ObjectDisposedException">The adapter was disposed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (nothing is left behind).</exception>
+    public void Save(string directory, IReadOnlyDictionary<string, string> metadata, bool overwrite = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        SaveCore(directory, metadata, overwrite, cancellationToken);
+    }
+
+    private void SaveCore(string directory, IReadOnlyDictionary<string, string>? metadata, bool overwrite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -54,8 +72,7 @@ public sealed partial class PeftAdapter
         {
             WriteConfig(Path.Combine(temp, AdapterFiles.Config), _config.ToJson());
             cancellationToken.ThrowIfCancellationRequested();
-            SafetensorsWriter.Write(Path.Combine(temp, AdapterFiles.Safetensors), Entries(),
-                new Dictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" }, null, cancellationToken);
+            SafetensorsWriter.Write(Path.Combine(temp, AdapterFiles.Safetensors), Entries(), Metadata(metadata), null, cancellationToken);
             Publish(temp, target, parent, name);
         }
         catch
@@ -63,6 +80,20 @@ public sealed partial class PeftAdapter
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>The caller's metadata with <c>"format": "pt"</c> (PEFT's loader needs it).</summary>
+    private static Dictionary<string, string> Metadata(IReadOnlyDictionary<string, string>? extra)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            if (key is null || value is null)
+                throw new ArgumentException("metadata keys and values must not be null", nameof(extra));
+            metadata[key] = value;
+        }
+        metadata["format"] = "pt";
+        return metadata;
     }
 
     /// <summary>Every tensor under the name PEFT saves it with.</summary>

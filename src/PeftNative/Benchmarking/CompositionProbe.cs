@@ -129,7 +129,8 @@ public static class CompositionProbe
             long outBytes = 0;
             var t = Time(o.Repeats, cancellationToken, () =>
             {
-                using var result = work.Compose(backend, cancellationToken);
+                // The composer spreads modules over threads itself; its default backend is single-threaded.
+                using var result = work.Compose(single, cancellationToken);
                 outBytes = result.Adapter.LoraModules.Values.Sum(m => m.A.ByteLength + m.B.ByteLength);
             });
             long inBytes = work.Bytes / (o.Adapters + 1) * o.Adapters;

@@ -29,7 +29,10 @@ public sealed record CompositionOptions
     /// <summary>Adapters with different target modules: true = union (a missing module is a zero update), false = error.</summary>
     public bool UnionTargets { get; init; }
 
-    /// <summary>Kernel backend for the bulk arithmetic (default: <see cref="KernelBackendFactory.Create"/>).</summary>
+    /// <summary>
+    /// Kernel backend for the bulk arithmetic (default: <see cref="KernelBackendFactory.Create"/> with one thread,
+    /// since modules are composed in parallel; a multi-threaded backend given here still works).
+    /// </summary>
     public IKernelBackend? Backend { get; init; }
 
     /// <summary>Allow non-finite values in the result (default: refused with the module named).</summary>

@@ -5,7 +5,7 @@ using PeftNative.SafeTensors;
 namespace PeftNative.Tests.Adapters;
 
 /// <summary>
-/// <see cref="PeftAdapter.Save"/>: Load → Save → Load is bit-exact for every fixture adapter (config
+/// <see cref="PeftAdapter.Save(string, bool, CancellationToken)"/>: Load → Save → Load is bit-exact for every fixture adapter (config
 /// text identical to PEFT's file, same tensor names, dtypes, shapes and bytes, PEFT's metadata),
 /// adapters built in memory save under PEFT's names, and publishing is all-or-nothing.
 /// Needs the safetensors reader and writer.

@@ -41,7 +41,7 @@ public sealed record SimilarityReport
     public string ToJson(bool perModule = true, bool indented = true)
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             WriteJson(w, perModule);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
