@@ -145,6 +145,35 @@ public class DiagnosticsTests
         }
     }
 
+    [TestCase("0.5*a + 0.5*b")]
+    [TestCase("a - 0.6*b")]
+    [TestCase("0.7*d + 0.3*(a - b)")]
+    [TestCase("-0.6*b")]
+    public void PaperNorm_IsTheNormOfWhatTheComposerWrites(string expression)
+    {
+        // b lacks o_proj and has another scaling and dtype: the composer's union-target paper result
+        // and the diagnostics' dW_p must be the same update.
+        var set = Set();
+        try
+        {
+            using var result = AdapterComposer.Compose(ModuleExpression.Parse(expression), set, new CompositionOptions { UnionTargets = true });
+            var report = CompositionDiagnostics.Analyze(result.Terms, set);
+            using (Assert.EnterMultipleScope())
+            {
+                foreach (var e in report.CrossTermErrors)
+                {
+                    double written = result.Adapter.LoraModules.TryGetValue(e.Module, out var m) ? Norm(DenseUpdate(m)) : 0;
+                    // the composer stores factors in a 16-bit dtype here (inputs mix f32, bf16, f16): its rounding, ~1e-4 in the norm
+                    Assert.That(e.PaperNorm, Is.EqualTo(written).Within(5e-3 * Math.Max(written, 1e-12)), $"{expression} {e.Module}");
+                }
+            }
+        }
+        finally
+        {
+            DisposeAll(set);
+        }
+    }
+
     [Test]
     public void CrossTermError_IsZero_WhenTheAFactorsAreShared()
     {
