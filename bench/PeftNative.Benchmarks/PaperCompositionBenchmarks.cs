@@ -7,8 +7,7 @@ namespace PeftNative.Benchmarks;
 /// <summary>
 /// The paper method on 8 rank-16 adapters of a 32-layer LLaMA-2-7B-shaped model (7 targets per layer,
 /// <see cref="PaperCompositionWorkload"/>). bytes = every input factor read once + every output factor
-/// written once (as <c>CompositionProbe</c> counts them). <c>Compose</c> times AdapterComposer.Compose and
-/// fails (NotImplementedException) until the composer is in the build; <c>Affine</c> (baseline) and
+/// written once (as <c>CompositionProbe</c> counts them). <c>Compose</c> times AdapterComposer.Compose; <c>Affine</c> (baseline) and
 /// <c>AffineParallelModules</c> time the kernel calls the paper method makes, the floor it can reach.
 /// </summary>
 [Config(typeof(KernelBenchmarkConfig))]

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using PeftNative.Inspection;
 using PeftNative.SafeTensors;
@@ -129,18 +128,5 @@ public class InspectionReportTests
         }
     }
 
-    private static (int ExitCode, string StdOut, string StdErr) RunCli(params string[] args)
-    {
-        string cli = Path.Combine(AppContext.BaseDirectory, "PeftNative.Cli.dll");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(cli);
-        foreach (string a in args)
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        Assert.That(p.WaitForExit(120_000), Is.True, "the CLI did not finish in 2 minutes");
-        return (p.ExitCode, stdout, stderr.Result);
-    }
+    private static (int ExitCode, string StdOut, string StdErr) RunCli(params string[] args) => Cli.CliProcess.Run(args);
 }
