@@ -15,7 +15,7 @@ namespace PeftNative.Cli.Commands;
 public static class BenchCommand
 {
     /// <summary>Exit code for bad usage.</summary>
-    public const int UsageExitCode = 2;
+    public const int UsageExitCode = ExitCodes.Usage;
 
     private const string Description =
         "Measure the kernels against this machine's roofs, in one run: a memory probe (in-place read-modify-write " +
@@ -210,11 +210,7 @@ public static class BenchCommand
     private static string Seconds(double value) =>
         value.ToString(value >= 1 ? "F3" : "0.####" + new string('#', Math.Max(0, -(int)Math.Floor(Math.Log10(Math.Max(value, 1e-12)))) - 1), CultureInfo.InvariantCulture);
 
-    private static int Usage(string reason)
-    {
-        Console.Error.WriteLine($"peftnative bench: {reason}");
-        return UsageExitCode;
-    }
+    private static int Usage(string reason) => ExitCodes.Fail("bench", UsageExitCode, reason);
 
     private static void ProgressLine(string line)
     {

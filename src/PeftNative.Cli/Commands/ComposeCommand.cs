@@ -20,10 +20,10 @@ namespace PeftNative.Cli.Commands;
 public static class ComposeCommand
 {
     /// <summary>Exit code for a missing or broken input, or a refused composition.</summary>
-    public const int InputErrorExitCode = 1;
+    public const int InputErrorExitCode = ExitCodes.InputError;
 
     /// <summary>Exit code for bad usage.</summary>
-    public const int UsageExitCode = 2;
+    public const int UsageExitCode = ExitCodes.Usage;
 
     private const string Usage = "usage: peftnative compose EXPR --adapter NAME=DIR ... --out DIR [--method M] [--json]";
 
@@ -277,11 +277,7 @@ public static class ComposeCommand
     private static bool TryParseDouble(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 
-    private static int Fail(int code, string reason)
-    {
-        Console.Error.WriteLine($"peftnative compose: {reason}");
-        return code;
-    }
+    private static int Fail(int code, string reason) => ExitCodes.Fail("compose", code, reason);
 
     /// <summary>What the command prints after a composition.</summary>
     private sealed class Summary(Request request, string outDir, CompositionResult result, CompositionDiagnosticsReport? diagnostics, string? diagnosticsProblem)

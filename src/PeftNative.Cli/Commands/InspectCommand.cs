@@ -14,10 +14,10 @@ namespace PeftNative.Cli.Commands;
 public static class InspectCommand
 {
     /// <summary>Exit code for a missing or broken input.</summary>
-    public const int InputErrorExitCode = 1;
+    public const int InputErrorExitCode = ExitCodes.InputError;
 
     /// <summary>Exit code for bad usage.</summary>
-    public const int UsageExitCode = 2;
+    public const int UsageExitCode = ExitCodes.Usage;
 
     /// <summary>Creates the <c>inspect</c> subcommand.</summary>
     public static Command Create()
@@ -63,11 +63,7 @@ public static class InspectCommand
         }
     }
 
-    private static int Fail(int code, string reason)
-    {
-        Console.Error.WriteLine($"peftnative inspect: {reason}");
-        return code;
-    }
+    private static int Fail(int code, string reason) => ExitCodes.Fail("inspect", code, reason);
 
     private static void WriteText(InspectionReport report)
     {

@@ -16,10 +16,10 @@ namespace PeftNative.Cli.Commands;
 public static class SimilarityCommand
 {
     /// <summary>Exit code for a missing or broken input.</summary>
-    public const int InputErrorExitCode = 1;
+    public const int InputErrorExitCode = ExitCodes.InputError;
 
     /// <summary>Exit code for bad usage.</summary>
-    public const int UsageExitCode = 2;
+    public const int UsageExitCode = ExitCodes.Usage;
 
     private const string Usage = "usage: peftnative similarity --adapter NAME=DIR ... [--per-module] [--json]";
 
@@ -89,11 +89,7 @@ public static class SimilarityCommand
         }
     }
 
-    private static int Fail(int code, string reason)
-    {
-        Console.Error.WriteLine($"peftnative similarity: {reason}");
-        return code;
-    }
+    private static int Fail(int code, string reason) => ExitCodes.Fail("similarity", code, reason);
 
     private static void WriteText(SimilarityReport report, bool perModule)
     {

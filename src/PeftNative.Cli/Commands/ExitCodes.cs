@@ -1,0 +1,21 @@
+namespace PeftNative.Cli.Commands;
+
+/// <summary>
+/// The exit codes every subcommand shares, and the one-line failure report on standard error
+/// (<c>peftnative COMMAND: reason</c>).
+/// </summary>
+public static class ExitCodes
+{
+    /// <summary>A missing or broken input, or an operation the library refused.</summary>
+    public const int InputError = 1;
+
+    /// <summary>Bad usage: unknown options, bad values, missing arguments.</summary>
+    public const int Usage = 2;
+
+    /// <summary>Writes <c>peftnative COMMAND: reason</c> on one line to standard error and returns <paramref name="code"/>.</summary>
+    public static int Fail(string command, int code, string reason)
+    {
+        Console.Error.WriteLine($"peftnative {command}: {reason.ReplaceLineEndings(" ")}");
+        return code;
+    }
+}
