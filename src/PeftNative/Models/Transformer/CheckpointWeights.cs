@@ -36,8 +36,11 @@ internal sealed class CheckpointWeights(HuggingFaceModelDirectory directory)
 
     private string Resolve(string module, string parameter) =>
         Directory.TryResolveTensorName(module, parameter)
-        ?? throw new AdapterFormatException(Directory.Weights.SourcePath, $"{module}.{parameter}",
+        ?? throw new AdapterFormatException(WeightsFile, $"{module}.{parameter}",
             $"missing tensor: the {Directory.Config.ModelType} forward pass needs it (no {module}.{parameter} with or without a transformer./model. prefix)");
+
+    // The single weights file, or the shard index / directory of a sharded checkpoint.
+    private string WeightsFile => Directory.Weights.Files.Count == 1 ? Directory.Weights.Files[0] : Directory.Weights.SourcePath;
 
     private void Check(string name, Tensor t, long[] expected)
     {
