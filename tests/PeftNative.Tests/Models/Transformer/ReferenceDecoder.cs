@@ -20,9 +20,6 @@ internal sealed class ReferenceDecoder
     public required double Eps { get; init; }
     public double Theta { get; init; } = 10000;
     public bool Tied { get; init; }
-    public bool QkvBias { get; init; }
-    public bool OBias { get; init; }
-    public bool MlpBias { get; init; }
     public int SlidingWindow { get; init; }
     public bool ScaleByInverseLayer { get; init; }
     public required Dictionary<string, double[]> W { get; init; }
@@ -46,6 +43,25 @@ internal sealed class ReferenceDecoder
                 w[conv ? i * outF + o : o * inF + i] += s * d;
             }
         }
+    }
+
+    /// <summary>Embedding LoRA (PEFT lora.Embedding): E[v, i] += s · Σ_r B[i, r] A[r, v], A [r, vocab], B [hidden, r].</summary>
+    public void AddEmbeddingLora(string tensor, double[] a, double[] b, int rank, double s)
+    {
+        double[] e = W[tensor];
+        for (int v = 0; v < Vocab; v++)
+            for (int i = 0; i < Hidden; i++)
+                for (int r = 0; r < rank; r++)
+                    e[v * Hidden + i] += s * b[i * rank + r] * a[r * Vocab + v];
+    }
+
+    /// <summary>lora_bias: the module's bias gains s · b_B (a bias is created for a bias-free Linear).</summary>
+    public void AddBias(string module, double[] bias, double s)
+    {
+        if (!W.TryGetValue(module + ".bias", out var b))
+            W[module + ".bias"] = b = new double[bias.Length];
+        for (int i = 0; i < b.Length; i++)
+            b[i] += s * bias[i];
     }
 
     /// <summary>(IA)^3: scales output features of W and its bias, or input features of W.</summary>
@@ -105,9 +121,9 @@ internal sealed class ReferenceDecoder
         {
             string p = $"model.layers.{l}";
             var a = h.Select(x => RmsNorm(x, W[p + ".input_layernorm.weight"])).ToArray();
-            var q = a.Select(x => Linear(x, W[p + ".self_attn.q_proj.weight"], QkvBias ? W[p + ".self_attn.q_proj.bias"] : null)).ToArray();
-            var k = a.Select(x => Linear(x, W[p + ".self_attn.k_proj.weight"], QkvBias ? W[p + ".self_attn.k_proj.bias"] : null)).ToArray();
-            var v = a.Select(x => Linear(x, W[p + ".self_attn.v_proj.weight"], QkvBias ? W[p + ".self_attn.v_proj.bias"] : null)).ToArray();
+            var q = a.Select(x => Linear(x, W[p + ".self_attn.q_proj.weight"], Bias(p + ".self_attn.q_proj"))).ToArray();
+            var k = a.Select(x => Linear(x, W[p + ".self_attn.k_proj.weight"], Bias(p + ".self_attn.k_proj"))).ToArray();
+            var v = a.Select(x => Linear(x, W[p + ".self_attn.v_proj.weight"], Bias(p + ".self_attn.v_proj"))).ToArray();
             for (int t = 0; t < T; t++)
             {
                 Rope(q[t], Heads, t);
@@ -115,20 +131,23 @@ internal sealed class ReferenceDecoder
             }
             var o = Attend(q, k, v, 1 / Math.Sqrt(HeadDim), Heads, KvHeads, SlidingWindow);
             for (int t = 0; t < T; t++)
-                Add(h[t], Linear(o[t], W[p + ".self_attn.o_proj.weight"], OBias ? W[p + ".self_attn.o_proj.bias"] : null));
+                Add(h[t], Linear(o[t], W[p + ".self_attn.o_proj.weight"], Bias(p + ".self_attn.o_proj")));
             for (int t = 0; t < T; t++)
             {
                 var x = RmsNorm(h[t], W[p + ".post_attention_layernorm.weight"]);
-                var g = Linear(x, W[p + ".mlp.gate_proj.weight"], MlpBias ? W[p + ".mlp.gate_proj.bias"] : null);
-                var u = Linear(x, W[p + ".mlp.up_proj.weight"], MlpBias ? W[p + ".mlp.up_proj.bias"] : null);
+                var g = Linear(x, W[p + ".mlp.gate_proj.weight"], Bias(p + ".mlp.gate_proj"));
+                var u = Linear(x, W[p + ".mlp.up_proj.weight"], Bias(p + ".mlp.up_proj"));
                 for (int i = 0; i < g.Length; i++)
                     g[i] = g[i] / (1 + Math.Exp(-g[i])) * u[i];
-                Add(h[t], Linear(g, W[p + ".mlp.down_proj.weight"], MlpBias ? W[p + ".mlp.down_proj.bias"] : null));
+                Add(h[t], Linear(g, W[p + ".mlp.down_proj.weight"], Bias(p + ".mlp.down_proj")));
             }
         }
         string head = Tied ? "model.embed_tokens.weight" : "lm_head.weight";
         return h.Select(x => Linear(RmsNorm(x, W["model.norm.weight"]), W[head], null)).ToArray();
     }
+
+    // The bias of a Linear when the checkpoint (or a lora_bias update) has one.
+    private double[]? Bias(string module) => W.GetValueOrDefault(module + ".bias");
 
     // rotate_half: q*cos + cat(-q2, q1)*sin with emb = cat(freqs, freqs).
     private void Rope(double[] x, int heads, int pos)
