@@ -142,20 +142,41 @@ internal sealed record ArchitectureSpec
         };
     }
 
-    // Mistral: sliding_window on every layer when set. Qwen2: only with use_sliding_window, on
-    // layers from max_window_layers on (transformers' Qwen2Config.layer_types). LLaMA: none.
+    // transformers' defaults: Mistral slides every layer (sliding_window 4096 when the key is absent,
+    // none when null); Qwen2 only with use_sliding_window, on layers from max_window_layers (default 28)
+    // on; an explicit layer_types list ("sliding_attention" / "full_attention") wins. LLaMA: none.
     private static int[] SlidingWindows(ModelConfig c, string file, string type, int layers)
     {
         var windows = new int[layers];
-        int? window = IntField(c, file, "sliding_window");
-        if (window is not int w || type == "llama")
+        if (type == "llama")
             return windows;
+        int? window = IntField(c, file, "sliding_window");
+        if (type == "mistral" && window is null && !c.Keys.Contains("sliding_window"))
+            window = 4096;
+        if (window is not int w)
+            return windows;
+        if (c.GetRaw("layer_types") is JsonArray kinds)
+        {
+            if (kinds.Count != layers)
+                throw new AdapterFormatException(file, "layer_types", $"has {kinds.Count} entries for {layers} layers");
+            for (int i = 0; i < layers; i++)
+            {
+                string kind = kinds[i]?.GetValueKind() == JsonValueKind.String ? kinds[i]!.GetValue<string>() : "";
+                windows[i] = kind switch
+                {
+                    "sliding_attention" => w,
+                    "full_attention" => 0,
+                    _ => throw new AdapterFormatException(file, "layer_types", $"entry {i} must be \"full_attention\" or \"sliding_attention\""),
+                };
+            }
+            return windows;
+        }
         int first = 0;
         if (type == "qwen2")
         {
             if (!(BoolField(c, "use_sliding_window") ?? false))
                 return windows;
-            first = IntField(c, file, "max_window_layers") ?? layers;
+            first = IntField(c, file, "max_window_layers") ?? 28;
         }
         for (int i = first; i < layers; i++)
             windows[i] = w;
