@@ -9,13 +9,34 @@ public static class Program
     /// <summary>Runs the command line.</summary>
     public static int Main(string[] args)
     {
+        var verbose = new Option<bool>("--verbose") { Description = "Print the stack trace of an unexpected error.", Recursive = true };
         var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.")
         {
+            verbose,
             BenchCommand.Create(),
             ComposeCommand.Create(),
+            DemoCommand.Create(),
             InspectCommand.Create(),
             SimilarityCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        try
+        {
+            // Commands report the errors they expect themselves; anything that still escapes gets one
+            // line (the stack trace only with --verbose), never the default handler's trace.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            bool showTrace = parse.GetValue(verbose);
+            string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+            Console.Error.WriteLine($"peftnative{command}: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}" +
+                (showTrace ? "" : " (run with --verbose for the stack trace)"));
+            if (showTrace)
+                Console.Error.WriteLine(e);
+            return e is IOException or UnauthorizedAccessException or ArgumentException or FormatException
+                ? ExitCodes.InputError
+                : ExitCodes.FailedCheck;
+        }
     }
 }
