@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using PeftNative.Cli.Commands;
 
 namespace PeftNative.Cli;
@@ -10,8 +12,12 @@ public static class Program
     public static int Main(string[] args)
     {
         var verbose = new Option<bool>("--verbose") { Description = "Print the stack trace of an unexpected error.", Recursive = true };
-        var root = new RootCommand("peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.")
+        // A plain Command named "peftnative" rather than RootCommand, whose name (and so every
+        // "Usage:" line) would be the assembly's file name, PeftNative.Cli.
+        var root = new Command("peftnative", "peftnative: compose LoRA and (IA)^3 adapters by arithmetic, merge them into base models, evaluate them.")
         {
+            new HelpOption(),
+            new VersionOption(),
             verbose,
             BenchCommand.Create(),
             ComposeCommand.Create(),
@@ -19,6 +25,7 @@ public static class Program
             InspectCommand.Create(),
             SimilarityCommand.Create(),
         };
+        root.Action = new RootAction();
         var parse = root.Parse(args);
         try
         {
@@ -37,6 +44,20 @@ public static class Program
             return e is IOException or UnauthorizedAccessException or ArgumentException or FormatException
                 ? ExitCodes.InputError
                 : ExitCodes.FailedCheck;
+        }
+    }
+
+    /// <summary>No subcommand, or one that does not exist: one line and the usage exit code.</summary>
+    private sealed class RootAction : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            string reason = parse.Errors.Count > 0 ? parse.Errors[0].Message
+                : parse.UnmatchedTokens.Count > 0 ? $"unknown command '{parse.UnmatchedTokens[0]}'"
+                : "no command given";
+            return ExitCodes.Fail("", ExitCodes.Usage, $"{reason} (see peftnative --help)");
         }
     }
 }

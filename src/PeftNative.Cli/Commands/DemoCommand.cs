@@ -39,7 +39,9 @@ public static class DemoCommand
         public override int Invoke(ParseResult parse)
         {
             if (parse.Errors.Count > 0)
-                return Fail(ExitCodes.Usage, parse.Errors[0].Message + " (usage: peftnative demo [--keep DIR] [--json] [--threads N] [--backend NAME])");
+                return Fail(ExitCodes.Usage, parse.Errors[0].Message + " " + UsageText);
+            if (parse.UnmatchedTokens.Count > 0)
+                return Fail(ExitCodes.Usage, $"unexpected argument '{parse.UnmatchedTokens[0]}' {UsageText}");
             int threadCount = parse.GetValue(threads);
             if (threadCount < 0)
                 return Fail(ExitCodes.Usage, "--threads must be a positive number");
@@ -70,6 +72,8 @@ public static class DemoCommand
                 $"merged and run-time logits differ by {report.MaxRelativeLogitDifference:G3} (relative), above {report.Tolerance:G3}");
         }
     }
+
+    private const string UsageText = "(usage: peftnative demo [--keep DIR] [--json] [--threads N] [--backend NAME])";
 
     private sealed class SynchronousProgress(Action<string> report) : IProgress<string>
     {

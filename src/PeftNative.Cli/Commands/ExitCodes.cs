@@ -18,7 +18,8 @@ public static class ExitCodes
     /// <summary>Writes <c>peftnative COMMAND: reason</c> on one line to standard error and returns <paramref name="code"/>.</summary>
     public static int Fail(string command, int code, string reason)
     {
-        Console.Error.WriteLine($"peftnative {command}: {reason.ReplaceLineEndings(" ")}");
+        string prefix = command.Length == 0 ? "peftnative" : "peftnative " + command;
+        Console.Error.WriteLine($"{prefix}: {reason.ReplaceLineEndings(" ")}");
         return code;
     }
 }
