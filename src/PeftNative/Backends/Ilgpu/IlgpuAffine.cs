@@ -29,35 +29,41 @@ internal static class IlgpuAffine
     /// <summary>Runs the combination; arguments are valid and non-empty.</summary>
     public static void Run(IlgpuDevice device, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
     {
-        switch ((inputs[0].DType, output.DType))
-        {
-            case (DType.F32, DType.F32): Launch<float, IlgpuF32, float, IlgpuF32>(device, inputs, weights, constant, output); break;
-            case (DType.F32, DType.F16): Launch<float, IlgpuF32, ushort, IlgpuF16>(device, inputs, weights, constant, output); break;
-            case (DType.F32, DType.BF16): Launch<float, IlgpuF32, ushort, IlgpuBF16>(device, inputs, weights, constant, output); break;
-            case (DType.F16, DType.F32): Launch<ushort, IlgpuF16, float, IlgpuF32>(device, inputs, weights, constant, output); break;
-            case (DType.F16, DType.F16): Launch<ushort, IlgpuF16, ushort, IlgpuF16>(device, inputs, weights, constant, output); break;
-            case (DType.F16, DType.BF16): Launch<ushort, IlgpuF16, ushort, IlgpuBF16>(device, inputs, weights, constant, output); break;
-            case (DType.BF16, DType.F32): Launch<ushort, IlgpuBF16, float, IlgpuF32>(device, inputs, weights, constant, output); break;
-            case (DType.BF16, DType.F16): Launch<ushort, IlgpuBF16, ushort, IlgpuF16>(device, inputs, weights, constant, output); break;
-            default: Launch<ushort, IlgpuBF16, ushort, IlgpuBF16>(device, inputs, weights, constant, output); break;
-        }
+        var launch = new Launch(device, inputs, weights, constant, output);
+        IlgpuDTypeDispatch.Pair(inputs[0].DType, output.DType, ref launch);
     }
 
-    private static void Launch<TIn, EIn, TOut, EOut>(IlgpuDevice device, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
-        where TIn : unmanaged where EIn : struct, IIlgpuElement<TIn>
-        where TOut : unmanaged where EOut : struct, IIlgpuElement<TOut>
+    private readonly ref struct Launch : IIlgpuPairLaunch
     {
-        long n = output.ElementCount;
-        int k = inputs.Length;
-        using var x = device.Allocate<TIn>(k * n);
-        using var w = device.Allocate<float>(k);
-        using var y = device.Allocate<TOut>(n);
-        for (int i = 0; i < k; i++)
-            IlgpuDevice.Upload(inputs[i], x.View.SubView(i * n, n));
-        w.View.CopyFromCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(weights), k);
-        var launch = device.Kernel<Action<ArrayView<TIn>, ArrayView<float>, int, long, float, ArrayView<TOut>>, Action<KernelConfig, ArrayView<TIn>, ArrayView<float>, int, long, float, ArrayView<TOut>>>(
-            Kernel<TIn, EIn, TOut, EOut>, static (a, k) => a.LoadStreamKernel(k));
-        launch(device.Config(n), x.View, w.View, k, n, constant, y.View);
-        device.Download(y.View, output);
+        private readonly IlgpuDevice _device;
+        private readonly ReadOnlySpan<Tensor> _inputs;
+        private readonly ReadOnlySpan<float> _weights;
+        private readonly float _constant;
+        private readonly Tensor _output;
+
+        public Launch(IlgpuDevice device, ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+        {
+            _device = device;
+            _inputs = inputs;
+            _weights = weights;
+            _constant = constant;
+            _output = output;
+        }
+
+        void IIlgpuPairLaunch.Launch<TIn, EIn, TOut, EOut>()
+        {
+            long n = _output.ElementCount;
+            int k = _inputs.Length;
+            using var x = _device.Allocate<TIn>(k * n);
+            using var w = _device.Allocate<float>(k);
+            using var y = _device.Allocate<TOut>(n);
+            for (int i = 0; i < k; i++)
+                IlgpuDevice.Upload(_inputs[i], x.View.SubView(i * n, n));
+            w.View.CopyFromCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(_weights), k);
+            var launch = _device.Kernel<Action<ArrayView<TIn>, ArrayView<float>, int, long, float, ArrayView<TOut>>, Action<KernelConfig, ArrayView<TIn>, ArrayView<float>, int, long, float, ArrayView<TOut>>>(
+                Kernel<TIn, EIn, TOut, EOut>, static (a, kernel) => a.LoadStreamKernel(kernel));
+            launch(_device.Config(n), x.View, w.View, k, n, _constant, y.View);
+            _device.Download(y.View, _output);
+        }
     }
 }

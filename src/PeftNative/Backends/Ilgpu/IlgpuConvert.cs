@@ -25,37 +25,33 @@ internal static class IlgpuConvert
     /// <summary>Runs the conversion; arguments are valid and non-empty.</summary>
     public static void Run(IlgpuDevice device, Tensor source, Tensor destination)
     {
-        switch ((source.DType, destination.DType))
+        var launch = new Launch(device, source, destination);
+        if (source.DType == destination.DType)
+            IlgpuDTypeDispatch.One(source.DType, ref launch);
+        else
+            IlgpuDTypeDispatch.Pair(source.DType, destination.DType, ref launch);
+    }
+
+    private readonly struct Launch(IlgpuDevice device, Tensor source, Tensor destination) : IIlgpuPairLaunch, IIlgpuLaunch
+    {
+        void IIlgpuPairLaunch.Launch<TIn, EIn, TOut, EOut>()
         {
-            case (DType.F32, DType.F16): Launch<float, IlgpuF32, ushort, IlgpuF16>(device, source, destination); break;
-            case (DType.F32, DType.BF16): Launch<float, IlgpuF32, ushort, IlgpuBF16>(device, source, destination); break;
-            case (DType.F16, DType.F32): Launch<ushort, IlgpuF16, float, IlgpuF32>(device, source, destination); break;
-            case (DType.F16, DType.BF16): Launch<ushort, IlgpuF16, ushort, IlgpuBF16>(device, source, destination); break;
-            case (DType.BF16, DType.F32): Launch<ushort, IlgpuBF16, float, IlgpuF32>(device, source, destination); break;
-            case (DType.BF16, DType.F16): Launch<ushort, IlgpuBF16, ushort, IlgpuF16>(device, source, destination); break;
-            case (DType.F32, DType.F32): Copy<float>(device, source, destination); break;
-            default: Copy<ushort>(device, source, destination); break;
+            long n = source.ElementCount;
+            using var x = device.Allocate<TIn>(n);
+            using var y = device.Allocate<TOut>(n);
+            IlgpuDevice.Upload(source, x.View);
+            var launch = device.Kernel<Action<ArrayView<TIn>, ArrayView<TOut>, long>, Action<KernelConfig, ArrayView<TIn>, ArrayView<TOut>, long>>(
+                Kernel<TIn, EIn, TOut, EOut>, static (a, k) => a.LoadStreamKernel(k));
+            launch(device.Config(n), x.View, y.View, n);
+            device.Download(y.View, destination);
         }
-    }
 
-    private static void Launch<TIn, EIn, TOut, EOut>(IlgpuDevice device, Tensor source, Tensor destination)
-        where TIn : unmanaged where EIn : struct, IIlgpuElement<TIn>
-        where TOut : unmanaged where EOut : struct, IIlgpuElement<TOut>
-    {
-        long n = source.ElementCount;
-        using var x = device.Allocate<TIn>(n);
-        using var y = device.Allocate<TOut>(n);
-        IlgpuDevice.Upload(source, x.View);
-        var launch = device.Kernel<Action<ArrayView<TIn>, ArrayView<TOut>, long>, Action<KernelConfig, ArrayView<TIn>, ArrayView<TOut>, long>>(
-            Kernel<TIn, EIn, TOut, EOut>, static (a, k) => a.LoadStreamKernel(k));
-        launch(device.Config(n), x.View, y.View, n);
-        device.Download(y.View, destination);
-    }
-
-    private static void Copy<T>(IlgpuDevice device, Tensor source, Tensor destination) where T : unmanaged
-    {
-        using var x = device.Allocate<T>(source.ElementCount);
-        IlgpuDevice.Upload(source, x.View);
-        device.Download(x.View, destination);
+        /// <summary>Same dtype: a copy through the device.</summary>
+        void IIlgpuLaunch.Launch<T, E>()
+        {
+            using var x = device.Allocate<T>(source.ElementCount);
+            IlgpuDevice.Upload(source, x.View);
+            device.Download(x.View, destination);
+        }
     }
 }

@@ -104,48 +104,44 @@ internal static class IlgpuLowRankMerge
         int offset = 0;
         foreach (var u in updates)
         {
-            switch (u.B.DType)
-            {
-                case DType.F32: PackOne<float, IlgpuF32>(device, u, offset, (int)totalRank, fanInFanOut, left.View, right.View); break;
-                case DType.F16: PackOne<ushort, IlgpuF16>(device, u, offset, (int)totalRank, fanInFanOut, left.View, right.View); break;
-                default: PackOne<ushort, IlgpuBF16>(device, u, offset, (int)totalRank, fanInFanOut, left.View, right.View); break;
-            }
+            var pack = new PackLaunch(device, u, offset, (int)totalRank, fanInFanOut, left.View, right.View);
+            IlgpuDTypeDispatch.One(u.B.DType, ref pack);
             offset += (int)u.Rank;
         }
-        switch (weight.DType)
+        var merge = new MergeLaunch(device, weight, left.View, right.View, (int)totalRank);
+        IlgpuDTypeDispatch.One(weight.DType, ref merge);
+    }
+
+    private readonly struct PackLaunch(IlgpuDevice device, LowRankUpdate u, int offset, int totalRank, bool fanInFanOut, ArrayView<float> left, ArrayView<float> right) : IIlgpuLaunch
+    {
+        void IIlgpuLaunch.Launch<T, E>()
         {
-            case DType.F32: MergeInto<float, IlgpuF32>(device, weight, left.View, right.View, (int)totalRank); break;
-            case DType.F16: MergeInto<ushort, IlgpuF16>(device, weight, left.View, right.View, (int)totalRank); break;
-            default: MergeInto<ushort, IlgpuBF16>(device, weight, left.View, right.View, (int)totalRank); break;
+            using var b = device.Allocate<T>(u.B.ElementCount);
+            using var a = device.Allocate<T>(u.A.ElementCount);
+            IlgpuDevice.Upload(u.B, b.View);
+            IlgpuDevice.Upload(u.A, a.View);
+            long outFeatures = u.B.Shape[0], inFeatures = u.A.Shape[1];
+            var launch = device.Kernel<Action<ArrayView<T>, ArrayView<T>, float, long, long, int, int, int, int, ArrayView<float>, ArrayView<float>>,
+                Action<KernelConfig, ArrayView<T>, ArrayView<T>, float, long, long, int, int, int, int, ArrayView<float>, ArrayView<float>>>(
+                Pack<T, E>, static (acc, k) => acc.LoadStreamKernel(k));
+            launch(device.Config(Math.Max(u.B.ElementCount, u.A.ElementCount)), b.View, a.View, u.Scale, outFeatures, inFeatures, (int)u.Rank, offset, totalRank, fanInFanOut ? 1 : 0, left, right);
+            // The factor buffers are freed when this returns: finish the pack before that.
+            device.Accelerator.Synchronize();
         }
     }
 
-    private static void PackOne<T, E>(IlgpuDevice device, LowRankUpdate u, int offset, int totalRank, bool fanInFanOut, ArrayView<float> left, ArrayView<float> right)
-        where T : unmanaged where E : struct, IIlgpuElement<T>
+    private readonly struct MergeLaunch(IlgpuDevice device, Tensor weight, ArrayView<float> left, ArrayView<float> right, int totalRank) : IIlgpuLaunch
     {
-        using var b = device.Allocate<T>(u.B.ElementCount);
-        using var a = device.Allocate<T>(u.A.ElementCount);
-        IlgpuDevice.Upload(u.B, b.View);
-        IlgpuDevice.Upload(u.A, a.View);
-        long outFeatures = u.B.Shape[0], inFeatures = u.A.Shape[1];
-        var launch = device.Kernel<Action<ArrayView<T>, ArrayView<T>, float, long, long, int, int, int, int, ArrayView<float>, ArrayView<float>>,
-            Action<KernelConfig, ArrayView<T>, ArrayView<T>, float, long, long, int, int, int, int, ArrayView<float>, ArrayView<float>>>(
-            Pack<T, E>, static (acc, k) => acc.LoadStreamKernel(k));
-        launch(device.Config(Math.Max(u.B.ElementCount, u.A.ElementCount)), b.View, a.View, u.Scale, outFeatures, inFeatures, (int)u.Rank, offset, totalRank, fanInFanOut ? 1 : 0, left, right);
-        // The factor buffers are freed when this returns: finish the pack before that.
-        device.Accelerator.Synchronize();
-    }
-
-    private static void MergeInto<T, E>(IlgpuDevice device, Tensor weight, ArrayView<float> left, ArrayView<float> right, int totalRank)
-        where T : unmanaged where E : struct, IIlgpuElement<T>
-    {
-        long rows = weight.Shape[0], cols = weight.Shape[1];
-        using var w = device.Allocate<T>(weight.ElementCount);
-        IlgpuDevice.Upload(weight, w.View);
-        var launch = device.Kernel<Action<ArrayView<T>, ArrayView<float>, ArrayView<float>, long, long, int>,
-            Action<KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<float>, long, long, int>>(
-            Merge<T, E>, static (acc, k) => acc.LoadStreamKernel(k));
-        launch(device.Config((rows + TileRows - 1) / TileRows * cols), w.View, left, right, rows, cols, totalRank);
-        device.Download(w.View, weight);
+        void IIlgpuLaunch.Launch<T, E>()
+        {
+            long rows = weight.Shape[0], cols = weight.Shape[1];
+            using var w = device.Allocate<T>(weight.ElementCount);
+            IlgpuDevice.Upload(weight, w.View);
+            var launch = device.Kernel<Action<ArrayView<T>, ArrayView<float>, ArrayView<float>, long, long, int>,
+                Action<KernelConfig, ArrayView<T>, ArrayView<float>, ArrayView<float>, long, long, int>>(
+                Merge<T, E>, static (acc, k) => acc.LoadStreamKernel(k));
+            launch(device.Config((rows + TileRows - 1) / TileRows * cols), w.View, left, right, rows, cols, totalRank);
+            device.Download(w.View, weight);
+        }
     }
 }
