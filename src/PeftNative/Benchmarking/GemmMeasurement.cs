@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PeftNative.Benchmarking;
 
 /// <summary>One case of <see cref="GemmProbe"/>: a product on one weight at one m.</summary>
@@ -19,6 +21,7 @@ public sealed record GemmMeasurement
     public required int K { get; init; }
 
     /// <summary>W's dtype ("f32", "f16", "bf16").</summary>
+    [JsonPropertyName("dtype")]
     public required string DType { get; init; }
 
     /// <summary>W stored (k × n) (Conv1D).</summary>
