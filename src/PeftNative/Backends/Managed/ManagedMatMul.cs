@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PeftNative.Backends.Managed;
 
@@ -222,22 +223,60 @@ public sealed unsafe class ManagedMatMul : IMatMul
                 }
                 return;
             }
-            // W (n × k): column c of the panel is a row of W, widened by vectors, then scattered.
-            int full = kcb / nv * nv;
+            // W (n × k): column c of the panel is a row of W. With AVX, 8 × 8 blocks are transposed in
+            // registers; the rest (and other widths) is widened by vectors into a row, then scattered.
+            int p0 = 0;
+            if (typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported && cols == nr)
+            {
+                for (; p0 + 8 <= kcb; p0 += 8)
+                {
+                    for (int g = 0; g < nr; g += 8)
+                        Transpose8(w, (j0 + g) * k + pc + p0, k, dst + (nint)p0 * nr + g, nr);
+                }
+            }
+            if (p0 == kcb)
+                return;
+            int full = (kcb - p0) / nv * nv;
             for (int c = 0; c < nr; c++)
             {
                 if (c >= cols)
                 {
-                    for (nint p = 0; p < kcb; p++)
+                    for (nint p = p0; p < kcb; p++)
                         dst[p * nr + c] = 0f;
                     continue;
                 }
                 nint src = (j0 + c) * k + pc;
-                ManagedBlock<TS, TV>.Load<TW>(w, src, row, full);
-                for (int p = full; p < kcb; p++)
-                    row[p] = TW.LoadScalar(w, src + p);
-                for (nint p = 0; p < kcb; p++)
-                    dst[p * nr + c] = row[p];
+                ManagedBlock<TS, TV>.Load<TW>(w, src + p0, row, full);
+                for (int p = p0 + full; p < kcb; p++)
+                    row[p - p0] = TW.LoadScalar(w, src + p);
+                for (nint p = p0; p < kcb; p++)
+                    dst[p * nr + c] = row[p - p0];
+            }
+        }
+
+        /// <summary>8 rows of W (8 values each, from <paramref name="src"/>, rows <paramref name="ldw"/> apart), widened, stored transposed: row q of the result at dst + q·ldd.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8(void* w, nint src, nint ldw, float* dst, nint ldd)
+        {
+            Vector256<float> r0 = Row(w, src), r1 = Row(w, src + ldw), r2 = Row(w, src + 2 * ldw), r3 = Row(w, src + 3 * ldw);
+            Vector256<float> r4 = Row(w, src + 4 * ldw), r5 = Row(w, src + 5 * ldw), r6 = Row(w, src + 6 * ldw), r7 = Row(w, src + 7 * ldw);
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(s0, s4, 0x20).Store(dst);
+            Avx.Permute2x128(s1, s5, 0x20).Store(dst + ldd);
+            Avx.Permute2x128(s2, s6, 0x20).Store(dst + 2 * ldd);
+            Avx.Permute2x128(s3, s7, 0x20).Store(dst + 3 * ldd);
+            Avx.Permute2x128(s0, s4, 0x31).Store(dst + 4 * ldd);
+            Avx.Permute2x128(s1, s5, 0x31).Store(dst + 5 * ldd);
+            Avx.Permute2x128(s2, s6, 0x31).Store(dst + 6 * ldd);
+            Avx.Permute2x128(s3, s7, 0x31).Store(dst + 7 * ldd);
+
+            static Vector256<float> Row(void* w, nint i)
+            {
+                TV v = TW.Load<TS, TV>(w, i);
+                return Unsafe.As<TV, Vector256<float>>(ref v);
             }
         }
     }
