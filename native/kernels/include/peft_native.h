@@ -198,6 +198,22 @@ PN_API pn_status pn_cpu_scale_cols(int32_t w_dtype, void* w, int64_t rows, int64
 PN_API pn_status pn_cpu_convert(int32_t src_dtype, const void* src, int32_t dst_dtype,
                                 void* dst, int64_t n, int32_t threads);
 
+/* ---- Forward pass ------------------------------------------------------------------------ */
+
+/* Dense matrix product, f32 accumulation:
+ *   weight_is_input_major == 0: y (m x n) = x (m x k) . W^T, W stored (n x k)  (nn.Linear)
+ *   weight_is_input_major == 1: y (m x n) = x (m x k) . W,   W stored (k x n)  (GPT-2 Conv1D)
+ * x and y are f32, W is of w_dtype (f32, f16 or bf16, widened exactly on the fly); all three
+ * dense and row-major. accumulate == 1 adds the product to y; accumulate == 0 overwrites y
+ * without reading it. k == 0 gives y = 0 (or leaves y as it is with accumulate); m == 0 or
+ * n == 0 is a no-op. NaN and Inf propagate as IEEE arithmetic says. y must not overlap x or W.
+ * m >= 3: blocked GEMM (W packed per call into f32 panels, so each W element is converted once
+ * and serves all m rows); m <= 2: GEMV reading W in place (the decode path, memory-bound).
+ * Each element of y is the same for every thread count. */
+PN_API pn_status pn_cpu_matmul(int64_t m, int64_t n, int64_t k, const float* x, int32_t w_dtype,
+                               const void* w, int32_t weight_is_input_major, float* y,
+                               int32_t accumulate, int32_t threads);
+
 /* ---- Machine probes (the roofs of the bandwidth harness, `peftnative bench`) -------------- */
 
 /* In-place read-modify-write over `bytes` of caller memory (every 32-bit word w -> w * 1.0f +

@@ -62,8 +62,14 @@ public static class BenchCommand
                 "(form the sum of 8 rank-16 updates, full SVD) on 1024 and 2048 square targets (--quick: 1024 only), and the paper method on " +
                 "8 rank-16 bf16 adapters of a 32-layer, 4096-hidden model (7 targets per layer) against the memory probe.",
         };
-        var command = new Command("bench", Description) { quick, json, backend, threads, io, compose };
-        command.Action = new BenchAction(quick, json, backend, threads, io, compose);
+        var gemm = new Option<bool>("--gemm")
+        {
+            Description = "Measure the forward pass's matrix products instead of the kernels, in one run: prefill GEMMs (GPT-2 small and LLaMA-1B " +
+                "weights, m = 128 and 512; --quick: 128) in GFLOP/s against the f32 FMA probe (target >= 0.60), and decode (m = 1) in GB/s against " +
+                "the memory probe. --backend picks native-cpu or managed (default: both where native-cpu loads).",
+        };
+        var command = new Command("bench", Description) { quick, json, backend, threads, io, compose, gemm };
+        command.Action = new BenchAction(quick, json, backend, threads, io, compose, gemm);
         return command;
     }
 
@@ -72,7 +78,7 @@ public static class BenchCommand
     /// bench exits 2 with one line, as the spec asks, instead of the parser's exit 1 and help text.
     /// </summary>
     private sealed class BenchAction(Option<bool> quick, Option<bool> json, Option<string?> backend, Option<string?> threads, Option<bool> io,
-        Option<bool> compose)
+        Option<bool> compose, Option<bool> gemm)
         : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
@@ -98,6 +104,9 @@ public static class BenchCommand
             if (threadText is not null
                 && (!int.TryParse(threadText, NumberStyles.None, CultureInfo.InvariantCulture, out threadCount) || threadCount < 1 || threadCount > 4096))
                 return Usage($"--threads needs a whole number from 1 to 4096, got '{threadText}'");
+
+            if (parse.GetValue(gemm))
+                return GemmBench.Run(parse.GetValue(quick), parse.GetValue(json), backendName, threadCount);
 
             var options = new BenchOptions
             {
