@@ -1,12 +1,15 @@
+using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
+using PeftNative.Interop;
 
 namespace PeftNative.Backends;
 
 /// <summary>
 /// Picks a backend: an explicit name wins, then the PEFTNATIVE_BACKEND environment variable,
-/// then the best available ("auto": native-cpu, else managed). A backend that cannot run says
+/// then the best available ("auto": cuda when libpeft_native_cuda and a device are present, then
+/// native-cpu, else managed). A backend that cannot run says
 /// why, in one line, through <c>diagnostics</c> before the factory falls back.
 /// </summary>
 public static class KernelBackendFactory
@@ -15,14 +18,15 @@ public static class KernelBackendFactory
     public const string EnvironmentVariable = "PEFTNATIVE_BACKEND";
 
     /// <summary>Names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "native-cpu", "managed", "reference"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "native-cpu", "managed", "reference", "cuda"];
 
     /// <summary>Creates a backend.</summary>
-    /// <param name="name">"auto", "native-cpu", "managed" or "reference"; null means the environment variable, else auto.</param>
+    /// <param name="name">"auto", "native-cpu", "managed", "reference" or "cuda"; null means the environment variable, else auto.</param>
     /// <param name="threads">Worker threads (&lt;= 0: all logical CPUs).</param>
     /// <param name="diagnostics">Receives one line when auto selection falls back; default standard error.</param>
     /// <exception cref="ArgumentException">Unknown name.</exception>
-    /// <exception cref="DllNotFoundException">native-cpu was named explicitly but cannot load.</exception>
+    /// <exception cref="DllNotFoundException">native-cpu or cuda was named explicitly but cannot load.</exception>
+    /// <exception cref="PlatformNotSupportedException">cuda was named explicitly but no CUDA device is usable.</exception>
     public static IKernelBackend Create(string? name = null, int threads = 0, Action<string>? diagnostics = null)
     {
         diagnostics ??= static line => Console.Error.WriteLine(line);
@@ -34,7 +38,12 @@ public static class KernelBackendFactory
             case "native-cpu": return new NativeCpuBackend(threads);
             case "managed": return new ManagedBackend(threads);
             case "reference": return new ReferenceBackend(threads);
+            case "cuda": return new CudaBackend();
             case "auto":
+                if (CudaBackend.IsAvailable(out string? cudaReason))
+                    return new CudaBackend();
+                if (CudaLibraryLoader.TryEnsureLoaded(out _)) // shipped but unusable: say why; absent: the usual CPU case, stay quiet
+                    diagnostics($"peftnative: cuda backend unavailable ({FirstLine(cudaReason)}); using a CPU backend");
                 if (NativeCpuBackend.IsAvailable(out string? reason))
                     return new NativeCpuBackend(threads);
                 diagnostics($"peftnative: native-cpu backend unavailable ({FirstLine(reason)}); using managed");
