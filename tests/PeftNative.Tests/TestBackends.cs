@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using PeftNative.Backends;
+using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
@@ -36,6 +37,8 @@ public sealed class BackendConfig
     {
         if (Kind == BackendKind.NativeCpu && !TestBackends.NativeAvailable)
             Assert.Ignore($"{Label}: libpeft_native is not usable here: {TestBackends.NativeFailure}");
+        if (Kind == BackendKind.Cuda && !CudaBackend.IsAvailable(out string? cudaReason))
+            Assert.Ignore($"no CUDA device: {cudaReason}");
         try
         {
             return Kind == BackendKind.Reference ? _create() : new WatchdogBackend(_create(), Label);
@@ -60,6 +63,8 @@ public enum BackendKind
     NativeCpu,
     /// <summary>System.Runtime.Intrinsics code.</summary>
     Managed,
+    /// <summary>libpeft_native_cuda on the first GPU (ignored with the reason when there is none).</summary>
+    Cuda,
 }
 
 /// <summary>
@@ -95,6 +100,9 @@ public static class TestBackends
     /// <summary>The reference backend.</summary>
     public static BackendConfig Reference { get; } = new("reference", BackendKind.Reference, () => new ReferenceBackend());
 
+    /// <summary>The CUDA configuration (device 0); declared before <see cref="Kernel"/>, which lists it.</summary>
+    public static BackendConfig Cuda { get; } = new("cuda/d0", BackendKind.Cuda, () => new CudaBackend());
+
     /// <summary>Every non-reference configuration.</summary>
     public static IReadOnlyList<BackendConfig> Kernel { get; } = BuildKernelConfigs();
 
@@ -106,25 +114,33 @@ public static class TestBackends
     ];
 
     /// <summary>TestCaseSource: each kernel configuration.</summary>
-    public static IEnumerable<TestCaseData> KernelCases() => Kernel.Select(b => new TestCaseData(b));
+    public static IEnumerable<TestCaseData> KernelCases() => Kernel.Select(b => Case(b));
 
     /// <summary>TestCaseSource: each kernel configuration plus the reference.</summary>
-    public static IEnumerable<TestCaseData> AllCases() => Kernel.Prepend(Reference).Select(b => new TestCaseData(b));
+    public static IEnumerable<TestCaseData> AllCases() => Kernel.Prepend(Reference).Select(b => Case(b));
 
     /// <summary>TestCaseSource: the best configuration of each family.</summary>
     public static IEnumerable<TestCaseData> BestCases() => Best.Select(b => new TestCaseData(b));
 
     /// <summary>TestCaseSource: kernel configuration × kernel dtype.</summary>
     public static IEnumerable<TestCaseData> KernelByDType() =>
-        from b in Kernel from d in KernelDTypes select new TestCaseData(b, d);
+        from b in Kernel from d in KernelDTypes select Case(b, d);
 
     /// <summary>TestCaseSource: kernel configuration × input dtype × output dtype.</summary>
     public static IEnumerable<TestCaseData> KernelByDTypePair() =>
-        from b in Kernel from i in KernelDTypes from o in KernelDTypes select new TestCaseData(b, i, o);
+        from b in Kernel from i in KernelDTypes from o in KernelDTypes select Case(b, i, o);
 
     /// <summary>TestCaseSource: kernel configuration × W dtype × fan_in_fan_out.</summary>
     public static IEnumerable<TestCaseData> KernelByDTypeAndTranspose() =>
-        from b in Kernel from d in KernelDTypes from t in new[] { false, true } select new TestCaseData(b, d, t);
+        from b in Kernel from d in KernelDTypes from t in new[] { false, true } select Case(b, d, t);
+
+    /// <summary>A test case for a configuration; CUDA cases carry the "Gpu" category.</summary>
+    public static TestCaseData Case(BackendConfig config, params object[] rest)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var data = new TestCaseData([config, .. rest]);
+        return config.Kind == BackendKind.Cuda ? data.SetCategory("Gpu") : data;
+    }
 
     /// <summary>The dtypes the kernels compute on.</summary>
     public static readonly DType[] KernelDTypes = [DType.F32, DType.F16, DType.BF16];
@@ -141,6 +157,7 @@ public static class TestBackends
             foreach (int t in new[] { 1, 2 })
                 list.Add(ManagedConfig(w, t));
         list.Add(ManagedConfig(ManagedVectorWidth.Auto, 3));
+        list.Add(Cuda);
         return list;
     }
 
