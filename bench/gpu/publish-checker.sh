@@ -11,7 +11,7 @@ dotnet publish bench/gpu/Checker/Checker.csproj -c Release -r linux-x64 --self-c
   -p:PeftNativeSkipNativeBuild=true -p:DebugType=none -o "$out"
 # The CPU library is not needed there (the checker's reference is managed) and run.sh builds
 # libpeft_native_cuda on the GPU machine itself.
-rm -f "$out"/libpeft_native*.so "$out"/*.pdb
+rm -f "$out"/libpeft_native*.so "$out"/*.pdb "$out"/*.xml
 rm -rf "$out"/runtimes
 du -sh "$out"
 ls -la "$out"

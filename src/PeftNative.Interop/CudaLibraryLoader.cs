@@ -55,7 +55,7 @@ public static unsafe class CudaLibraryLoader
 
     /// <summary>
     /// True when the library loads and sees at least one device; otherwise <paramref name="reason"/>
-    /// says why, starting with "no CUDA device" when the library is fine but no GPU is usable.
+    /// says why (the loader's failure, or the CUDA runtime's reason for reporting no device).
     /// </summary>
     public static bool TryGetDeviceCount(out int count, out string? reason)
     {
@@ -66,7 +66,7 @@ public static unsafe class CudaLibraryLoader
         NativeStatus status = CudaNativeMethods.pn_cuda_device_count(&n);
         if (status != NativeStatus.Ok || n < 1)
         {
-            reason = $"no CUDA device: {LastError()}";
+            reason = LastError();
             return false;
         }
         count = n;

@@ -29,7 +29,8 @@ for (int i = 0; i < args.Length; i++)
 
 if (!CudaBackend.IsAvailable(out string? reason))
 {
-    Console.Error.WriteLine($"peftnative-gpu-check: {reason} (set {CudaLibraryLoader.PathVariable} to libpeft_native_cuda.so)");
+    string hint = CudaLibraryLoader.TryEnsureLoaded(out _) ? "" : $" (set {CudaLibraryLoader.PathVariable} to libpeft_native_cuda.so)";
+    Console.Error.WriteLine($"peftnative-gpu-check: {reason}{hint}");
     return 2;
 }
 

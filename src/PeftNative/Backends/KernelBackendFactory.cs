@@ -2,7 +2,6 @@ using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
-using PeftNative.Interop;
 
 namespace PeftNative.Backends;
 
@@ -40,10 +39,10 @@ public static class KernelBackendFactory
             case "reference": return new ReferenceBackend(threads);
             case "cuda": return new CudaBackend();
             case "auto":
-                if (CudaBackend.IsAvailable(out string? cudaReason))
+                // No GPU is the normal state of a CPU machine: fall through quietly (naming
+                // "cuda" explicitly reports why it cannot run).
+                if (CudaBackend.IsAvailable(out _))
                     return new CudaBackend();
-                if (CudaLibraryLoader.TryEnsureLoaded(out _)) // shipped but unusable: say why; absent: the usual CPU case, stay quiet
-                    diagnostics($"peftnative: cuda backend unavailable ({FirstLine(cudaReason)}); using a CPU backend");
                 if (NativeCpuBackend.IsAvailable(out string? reason))
                     return new NativeCpuBackend(threads);
                 diagnostics($"peftnative: native-cpu backend unavailable ({FirstLine(reason)}); using managed");

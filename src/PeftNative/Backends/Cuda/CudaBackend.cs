@@ -21,7 +21,7 @@ public sealed unsafe class CudaBackend : KernelBackend
     {
         CudaLibraryLoader.EnsureLoaded();
         if (!CudaLibraryLoader.TryGetDeviceCount(out int count, out string? reason))
-            throw new PlatformNotSupportedException($"cuda: {reason}");
+            throw new PlatformNotSupportedException($"cuda: no CUDA device: {reason}");
         if (device < 0 || device >= count)
             throw new PlatformNotSupportedException($"cuda: device {device} does not exist ({count} device{(count == 1 ? "" : "s")})");
         _ordinal = device;
@@ -35,7 +35,11 @@ public sealed unsafe class CudaBackend : KernelBackend
     {
         if (CudaLibraryLoader.TryGetDeviceCount(out _, out reason))
             return true;
-        reason = reason?.Split('\n', 2)[0].Trim();
+        // One line: the loader's probe list stays in CudaLibraryLoader.LoadTrace.
+        string first = reason?.Split('\n', 2)[0].Trim() ?? "no reason given";
+        reason = first.EndsWith(" Probes:", StringComparison.Ordinal)
+            ? $"{first[..^" Probes:".Length].TrimEnd('.')} (set {CudaLibraryLoader.PathVariable} to its path)"
+            : first;
         return false;
     }
 

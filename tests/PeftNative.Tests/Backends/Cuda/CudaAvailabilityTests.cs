@@ -1,13 +1,12 @@
 using PeftNative.Backends;
 using PeftNative.Backends.Cuda;
-using PeftNative.Interop;
 
 namespace PeftNative.Tests.Backends.Cuda;
 
 /// <summary>
 /// How the CUDA backend reports itself on any machine (these run without a GPU): unavailable
 /// means a one-line reason, an explicit request fails with that reason, and automatic selection
-/// falls back quietly when the library is simply not there (the usual CPU machine).
+/// falls back quietly (no GPU is the usual state of a CPU machine).
 /// </summary>
 [TestFixture]
 public class CudaAvailabilityTests
@@ -22,7 +21,7 @@ public class CudaAvailabilityTests
         }
         Assert.That(reason, Is.Not.Null.And.Not.Empty);
         Assert.That(reason, Does.Not.Contain('\n'));
-        Assert.That(reason, Does.Contain("libpeft_native_cuda").Or.StartsWith("no CUDA device"));
+        Assert.That(reason, Does.Contain("libpeft_native_cuda").Or.Contain("cuda").IgnoreCase);
     }
 
     [Test]
@@ -36,10 +35,10 @@ public class CudaAvailabilityTests
     }
 
     [Test]
-    public void Auto_WithoutTheLibrary_FallsBackQuietly()
+    public void Auto_WithoutADevice_FallsBackQuietly()
     {
-        if (CudaLibraryLoader.TryEnsureLoaded(out _))
-            Assert.Ignore("libpeft_native_cuda is present here");
+        if (CudaBackend.IsAvailable(out _))
+            Assert.Ignore("a CUDA device is present: auto picks it");
         var lines = new List<string>();
         using var backend = KernelBackendFactory.Create("auto", diagnostics: lines.Add);
         Assert.That(backend.Name, Is.Not.EqualTo("cuda"));
