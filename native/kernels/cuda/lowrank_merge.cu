@@ -88,6 +88,14 @@ __device__ __forceinline__ void load_block_f32(float* dst, int ld, const void* s
     }
 }
 
+/* Tile row and first column of this thread's u-th 8-element chunk of the W tile. */
+__device__ __forceinline__ void staging_chunk(int u, int* r, int* cc)
+{
+    const int c = threadIdx.x + u * THREADS;
+    *r = c / (TN / 8);
+    *cc = (c % (TN / 8)) * 8;
+}
+
 /* W tile += staging, by rows: thread t handles 8-element chunks t, t + THREADS, ...; all W loads
  * of a thread are issued before its stores (bytes in flight hide the memory latency). */
 template <int WD>
@@ -98,8 +106,8 @@ __device__ __forceinline__ void add_staging_to_w(void* w, const merge_shape& sh,
     float v[CHUNKS][8];
 #pragma unroll
     for (int u = 0; u < CHUNKS; u++) {
-        const int c = threadIdx.x + u * THREADS;
-        const int r = c / (TN / 8), cc = (c % (TN / 8)) * 8;
+        int r, cc;
+        staging_chunk(u, &r, &cc);
         const int64_t gr = row0 + r, gc = col0 + cc;
         if (gr >= sh.w_rows) continue;
         if (sh.w_vec && gc + 8 <= sh.w_cols) {
@@ -111,8 +119,8 @@ __device__ __forceinline__ void add_staging_to_w(void* w, const merge_shape& sh,
     }
 #pragma unroll
     for (int u = 0; u < CHUNKS; u++) {
-        const int c = threadIdx.x + u * THREADS;
-        const int r = c / (TN / 8), cc = (c % (TN / 8)) * 8;
+        int r, cc;
+        staging_chunk(u, &r, &cc);
         const int64_t gr = row0 + r, gc = col0 + cc;
         if (gr >= sh.w_rows) continue;
         const float4 d0 = *(const float4*)(stage + r * LDS + cc), d1 = *(const float4*)(stage + r * LDS + cc + 4);
@@ -168,16 +176,19 @@ merge_mma_kernel(void* w, const merge_shape sh, const merge_factors f, bool fact
                 for (int j = 0; j < 4; j++) wmma::fill_fragment(part[MULTI ? i : 0][MULTI ? j : 0], 0.0f);
         }
         for (int64_t q0 = 0; q0 < rank; q0 += RK_MMA) {
+            /* 16-wide k steps this chunk needs; only those rank rows/columns are staged (r = 16
+             * loads a quarter of the tile), zero-padded up to the step. */
+            const int steps = (int)((rank - q0 + 15) / 16 < RK_MMA / 16 ? (rank - q0 + 15) / 16 : RK_MMA / 16);
+            const int kpad = steps * 16;
             __syncthreads(); /* the previous chunk's fragments are loaded */
             if (!TRANS) {
-                load_block16((uint16_t*)sl, LDL, b, sh.out_features, rank, row0, q0, TM, RK_MMA, factors_vec);
-                load_block16((uint16_t*)sr, LDR, a, rank, sh.in_features, q0, col0, RK_MMA, TN, factors_vec);
+                load_block16((uint16_t*)sl, LDL, b, sh.out_features, rank, row0, q0, TM, kpad, factors_vec);
+                load_block16((uint16_t*)sr, LDR, a, rank, sh.in_features, q0, col0, kpad, TN, factors_vec);
             } else {
-                load_block16((uint16_t*)sl, LDL, a, rank, sh.in_features, q0, row0, RK_MMA, TM, factors_vec);
-                load_block16((uint16_t*)sr, LDR, b, sh.out_features, rank, col0, q0, TN, RK_MMA, factors_vec);
+                load_block16((uint16_t*)sl, LDL, a, rank, sh.in_features, q0, row0, kpad, TM, factors_vec);
+                load_block16((uint16_t*)sr, LDR, b, sh.out_features, rank, col0, q0, TN, kpad, factors_vec);
             }
             __syncthreads();
-            const int steps = (int)((rank - q0 + 15) / 16 < RK_MMA / 16 ? (rank - q0 + 15) / 16 : RK_MMA / 16);
             for (int kk = 0; kk < steps; kk++) {
                 wmma::fragment<wmma::matrix_a, 16, 16, 16, T, LayoutA> fa[2];
                 wmma::fragment<wmma::matrix_b, 16, 16, 16, T, LayoutB> fb[4];

@@ -102,13 +102,9 @@ static pn_status scale_checked(const char* fn, bool by_rows, int32_t w_dtype, vo
     }
     const bool vec = pnc_vec_ok(w, cols, w_dtype) && cols % 8 == 0; /* 8-element chunks never cross a row */
     pn_status st = PN_OK;
-    if (by_rows) {
-        PNC_DISPATCH_DTYPE(w_dtype, WD, PNC_DISPATCH_DTYPE(l_dtype, LD,
-            st = (launch_scale<WD, LD, true>(w, rows, cols, l, inverse != 0, vec, stream))))
-    } else {
-        PNC_DISPATCH_DTYPE(w_dtype, WD, PNC_DISPATCH_DTYPE(l_dtype, LD,
-            st = (launch_scale<WD, LD, false>(w, rows, cols, l, inverse != 0, vec, stream))))
-    }
+    PNC_DISPATCH_DTYPE(w_dtype, WD, PNC_DISPATCH_DTYPE(l_dtype, LD,
+        st = by_rows ? launch_scale<WD, LD, true>(w, rows, cols, l, inverse != 0, vec, stream)
+                     : launch_scale<WD, LD, false>(w, rows, cols, l, inverse != 0, vec, stream)))
     return st;
 }
 

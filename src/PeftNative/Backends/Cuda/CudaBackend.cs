@@ -108,25 +108,11 @@ public sealed unsafe class CudaBackend : KernelBackend
 
     /// <inheritdoc />
     protected override void ScaleRowsCore(Tensor weight, Tensor scale, bool inverse) =>
-        Run(staging =>
-        {
-            nint w = staging.Upload(weight);
-            nint l = staging.Upload(scale);
-            CudaLibraryLoader.ThrowIfFailed(CudaNativeMethods.pn_cuda_scale_rows(
-                (int)weight.DType.ToNative(), w, weight.Rows, weight.Columns, (int)scale.DType.ToNative(), l, inverse ? 1 : 0, Stream));
-            staging.Download(weight);
-        });
+        Scale(weight, scale, inverse, rows: true);
 
     /// <inheritdoc />
     protected override void ScaleColumnsCore(Tensor weight, Tensor scale, bool inverse) =>
-        Run(staging =>
-        {
-            nint w = staging.Upload(weight);
-            nint l = staging.Upload(scale);
-            CudaLibraryLoader.ThrowIfFailed(CudaNativeMethods.pn_cuda_scale_cols(
-                (int)weight.DType.ToNative(), w, weight.Rows, weight.Columns, (int)scale.DType.ToNative(), l, inverse ? 1 : 0, Stream));
-            staging.Download(weight);
-        });
+        Scale(weight, scale, inverse, rows: false);
 
     /// <inheritdoc />
     protected override void ConvertCore(Tensor source, Tensor destination) =>
@@ -160,6 +146,18 @@ public sealed unsafe class CudaBackend : KernelBackend
             body(staging);
         }
     }
+
+    private void Scale(Tensor weight, Tensor scale, bool inverse, bool rows) =>
+        Run(staging =>
+        {
+            nint w = staging.Upload(weight);
+            nint l = staging.Upload(scale);
+            int wType = (int)weight.DType.ToNative(), lType = (int)scale.DType.ToNative();
+            CudaLibraryLoader.ThrowIfFailed(rows
+                ? CudaNativeMethods.pn_cuda_scale_rows(wType, w, weight.Rows, weight.Columns, lType, l, inverse ? 1 : 0, Stream)
+                : CudaNativeMethods.pn_cuda_scale_cols(wType, w, weight.Rows, weight.Columns, lType, l, inverse ? 1 : 0, Stream));
+            staging.Download(weight);
+        });
 
     private void Merge(DType wType, nint w, long outFeatures, long inFeatures, bool fanInFanOut, ReadOnlySpan<NativeLowRankFactor> factors)
     {
