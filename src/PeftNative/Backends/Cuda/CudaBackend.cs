@@ -172,8 +172,8 @@ public sealed unsafe class CudaBackend : KernelBackend
     // sums, as the CPU's f32 accumulator), then round to W's dtype once.
     private void MergeManyFactors(Tensor weight, nint w, long outFeatures, long inFeatures, bool fanInFanOut, NativeLowRankFactor[] factors)
     {
-        using var wide = CudaBuffer.Allocate(weight.ElementCount * 4);
-        nint acc = weight.DType == DType.F32 ? w : wide.Pointer;
+        using var wide = weight.DType == DType.F32 ? null : CudaBuffer.Allocate(weight.ElementCount * 4);
+        nint acc = wide?.Pointer ?? w;
         if (acc != w)
             CudaLibraryLoader.ThrowIfFailed(CudaNativeMethods.pn_cuda_convert((int)weight.DType.ToNative(), w, (int)NativeDType.F32, acc, weight.ElementCount, Stream));
         for (int first = 0; first < factors.Length; first += CudaNativeMethods.MaxFactors)
