@@ -80,15 +80,17 @@ public static unsafe class NativeLibraryLoader
     {
         if (status == NativeStatus.Ok)
             return;
-        string message = LastError();
-        throw status switch
-        {
-            NativeStatus.InvalidArgument => new ArgumentException(message),
-            NativeStatus.Unsupported => new PlatformNotSupportedException(message),
-            NativeStatus.OutOfMemory => new OutOfMemoryException(message),
-            _ => new PeftNativeException(status, message),
-        };
+        throw StatusException(status, LastError());
     }
+
+    /// <summary>The exception for a failed status (shared with <see cref="CudaLibraryLoader"/>).</summary>
+    internal static Exception StatusException(NativeStatus status, string message) => status switch
+    {
+        NativeStatus.InvalidArgument => new ArgumentException(message),
+        NativeStatus.Unsupported => new PlatformNotSupportedException(message),
+        NativeStatus.OutOfMemory => new OutOfMemoryException(message),
+        _ => new PeftNativeException(status, message),
+    };
 
     /// <summary>The native thread-local message of the last failure on this thread.</summary>
     public static string LastError()
@@ -99,19 +101,28 @@ public static unsafe class NativeLibraryLoader
 
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
+        if (name == CudaNativeMethods.LibraryName)
+            return CudaLibraryLoader.TryEnsureLoaded(out _) ? CudaLibraryLoader.Handle : 0;
         if (name != NativeMethods.LibraryName)
             return 0;
         return TryEnsureLoaded(out _) ? s_handle : 0;
     }
 
-    private static nint Probe()
+    private static nint Probe() =>
+        ProbeLibrary("peft_native", Environment.GetEnvironmentVariable(PathVariable), Trace);
+
+    /// <summary>
+    /// Loads lib<paramref name="baseName"/> from, in order: <paramref name="explicitPath"/>,
+    /// runtimes/&lt;rid&gt;/native next to the app, the app directory, the system search path.
+    /// Never throws; every attempt is appended to <paramref name="trace"/>. 0 when none loads.
+    /// </summary>
+    internal static nint ProbeLibrary(string baseName, string? explicitPath, StringBuilder trace)
     {
         var candidates = new List<string>();
-        var explicitPath = Environment.GetEnvironmentVariable(PathVariable);
         if (!string.IsNullOrEmpty(explicitPath))
             candidates.Add(explicitPath);
-        string file = OperatingSystem.IsWindows() ? "peft_native.dll"
-            : OperatingSystem.IsMacOS() ? "libpeft_native.dylib" : "libpeft_native.so";
+        string file = OperatingSystem.IsWindows() ? $"{baseName}.dll"
+            : OperatingSystem.IsMacOS() ? $"lib{baseName}.dylib" : $"lib{baseName}.so";
         string baseDir = AppContext.BaseDirectory;
         candidates.Add(Path.Combine(baseDir, "runtimes", RuntimeInformation.RuntimeIdentifier, "native", file));
         candidates.Add(Path.Combine(baseDir, "runtimes", $"{PlatformName()}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}", "native", file));
@@ -121,22 +132,22 @@ public static unsafe class NativeLibraryLoader
         {
             if (!File.Exists(path))
             {
-                Trace.AppendLine($"  {path}: not found");
+                trace.AppendLine($"  {path}: not found");
                 continue;
             }
             if (NativeLibrary.TryLoad(path, out var handle))
             {
-                Trace.AppendLine($"  {path}: loaded");
+                trace.AppendLine($"  {path}: loaded");
                 return handle;
             }
-            Trace.AppendLine($"  {path}: exists but failed to load (wrong architecture or missing dependency)");
+            trace.AppendLine($"  {path}: exists but failed to load (wrong architecture or missing dependency)");
         }
         if (NativeLibrary.TryLoad(file, out var fromSearchPath))
         {
-            Trace.AppendLine($"  {file} (system search path): loaded");
+            trace.AppendLine($"  {file} (system search path): loaded");
             return fromSearchPath;
         }
-        Trace.AppendLine($"  {file} (system search path): not found");
+        trace.AppendLine($"  {file} (system search path): not found");
         return 0;
     }
 

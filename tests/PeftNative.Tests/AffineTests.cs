@@ -301,7 +301,7 @@ public class AffineTests
 
     private sealed record AffineCase(byte[][] Inputs, float[] Weights, float Constant, double[] Expected, double[] Magnitude);
 
-    private static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k, int? guardOffset = null, double lo = 0.05, double hi = 1.0)
+    internal static void RunCase(IKernelBackend backend, BackendConfig config, DType inType, DType outType, long[] shape, int k, int? guardOffset = null, double lo = 0.05, double hi = 1.0)
     {
         string shapeText = RandomTensors.ShapeText(shape);
         string name = $"affine/{inType}/{outType}/{shapeText}/k{k}/{lo:R}-{hi:R}";

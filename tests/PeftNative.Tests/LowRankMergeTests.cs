@@ -224,7 +224,7 @@ public class LowRankMergeTests
         Assert.That(w16.AsSpan<Half>().ToArray().Select(h => (float)h), Is.EqualTo(new[] { 0.5f, -1f, 1.5f, 5f, 3f, 5f }));
     }
 
-    private static void RunCase(IKernelBackend backend, BackendConfig config, DType wType, bool fanInFanOut, long outF, long inF, (int Rank, DType DType)[] factors)
+    internal static void RunCase(IKernelBackend backend, BackendConfig config, DType wType, bool fanInFanOut, long outF, long inF, (int Rank, DType DType)[] factors)
     {
         string spec = string.Join(",", factors.Select(f => $"r{f.Rank}:{f.DType.ShortName()}"));
         string name = $"merge/{wType}/{(fanInFanOut ? "fifo" : "plain")}/{outF}x{inF}/{spec}";

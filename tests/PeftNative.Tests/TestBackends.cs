@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using PeftNative.Backends;
+using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
@@ -39,6 +40,8 @@ public sealed class BackendConfig
             Assert.Ignore($"{Label}: libpeft_native is not usable here: {TestBackends.NativeFailure}");
         if (Kind == BackendKind.IlgpuCuda && !IlgpuBackend.IsCudaAvailable(out string? noGpu))
             Assert.Ignore($"{Label}: no CUDA device: {noGpu}");
+        if (Kind == BackendKind.Cuda && !CudaBackend.IsAvailable(out string? cudaReason))
+            Assert.Ignore($"no CUDA device: {cudaReason}");
         try
         {
             return Kind == BackendKind.Reference ? _create() : new WatchdogBackend(_create(), Label);
@@ -67,6 +70,8 @@ public enum BackendKind
     Ilgpu,
     /// <summary>The ILGPU kernels on a CUDA GPU (test category "Gpu"; ignored without one).</summary>
     IlgpuCuda,
+    /// <summary>libpeft_native_cuda on the first GPU (ignored with the reason when there is none).</summary>
+    Cuda,
 }
 
 /// <summary>
@@ -103,13 +108,16 @@ public static class TestBackends
     /// <summary>The reference backend.</summary>
     public static BackendConfig Reference { get; } = new("reference", BackendKind.Reference, () => new ReferenceBackend());
 
-    // The ilgpu configurations are declared before Kernel and Best, whose initializers read them.
+    // The ilgpu and cuda configurations are declared before Kernel and Best, whose initializers read them.
 
     /// <summary>ilgpu on its CPU accelerator, 2 threads: the ILGPU kernels tested on every run.</summary>
     public static BackendConfig IlgpuCpu { get; } = new("ilgpu/cpu/t2", BackendKind.Ilgpu, () => new IlgpuBackend(2, IlgpuAcceleratorKind.Cpu));
 
     /// <summary>ilgpu on the first CUDA GPU (creating it ignores the test when there is none).</summary>
     public static BackendConfig IlgpuCuda { get; } = new("ilgpu/cuda", BackendKind.IlgpuCuda, () => new IlgpuBackend(0, IlgpuAcceleratorKind.Cuda));
+
+    /// <summary>The CUDA configuration (device 0).</summary>
+    public static BackendConfig Cuda { get; } = new("cuda/d0", BackendKind.Cuda, () => new CudaBackend());
 
     /// <summary>Every non-reference configuration.</summary>
     public static IReadOnlyList<BackendConfig> Kernel { get; } = BuildKernelConfigs();
@@ -133,7 +141,7 @@ public static class TestBackends
         var data = new TestCaseData([backend, .. rest]);
         if (backend.Kind is BackendKind.Ilgpu or BackendKind.IlgpuCuda)
             data.SetCategory("Ilgpu");
-        if (backend.Kind == BackendKind.IlgpuCuda)
+        if (backend.Kind is BackendKind.IlgpuCuda or BackendKind.Cuda)
             data.SetCategory("Gpu");
         return data;
     }
@@ -176,6 +184,7 @@ public static class TestBackends
         list.Add(ManagedConfig(ManagedVectorWidth.Auto, 3));
         list.Add(IlgpuCpu);
         list.Add(IlgpuCuda);
+        list.Add(Cuda);
         return list;
     }
 
