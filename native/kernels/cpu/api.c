@@ -45,22 +45,8 @@ static int valid_dtype(int32_t dt)
     return dt == PN_DTYPE_F32 || dt == PN_DTYPE_F16 || dt == PN_DTYPE_BF16;
 }
 
-/* [a, a + na) and [b, b + nb) share a byte. */
-static int overlaps(const void* a, int64_t na, const void* b, int64_t nb)
-{
-    if (na <= 0 || nb <= 0 || !a || !b) return 0;
-    uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-    return a0 < b0 + (uintptr_t)nb && b0 < a0 + (uintptr_t)na;
-}
-
-/* rows * cols * es as bytes, or -1 on overflow. */
-static int64_t bytes_of(int64_t rows, int64_t cols, int32_t dt)
-{
-    int64_t n, b;
-    if (__builtin_mul_overflow(rows, cols, &n)) return -1;
-    if (__builtin_mul_overflow(n, (int64_t)pn_dtype_size(dt), &b)) return -1;
-    return b;
-}
+/* rows * cols elements of dtype dt, as bytes, or -1 on overflow. */
+static int64_t bytes_of(int64_t rows, int64_t cols, int32_t dt) { return pn_checked_bytes(rows, cols, (int64_t)pn_dtype_size(dt)); }
 
 static void* scratch_alloc(size_t bytes)
 {
@@ -112,7 +98,7 @@ PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, i
                 return pn_fail(PN_ERR_INVALID_ARGUMENT,
                                "%s: out is inputs[%d] but in_dtype != out_dtype", fn, (int)i);
             aliased = 1;
-        } else if (overlaps(inputs[i], in_bytes, out, out_bytes)) {
+        } else if (pn_ranges_overlap(inputs[i], in_bytes, out, out_bytes)) {
             return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: out overlaps inputs[%d]", fn, (int)i);
         }
     }
@@ -167,7 +153,7 @@ PN_API pn_status pn_cpu_convert(int32_t src_dtype, const void* src, int32_t dst_
         if (sb != db)
             return pn_fail(PN_ERR_INVALID_ARGUMENT,
                            "%s: dst is src but the dtypes differ in size", fn);
-    } else if (overlaps(src, sb, dst, db)) {
+    } else if (pn_ranges_overlap(src, sb, dst, db)) {
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: dst overlaps src", fn);
     }
     if (src == (const void*)dst && src_dtype == dst_dtype) return PN_OK;
@@ -224,7 +210,7 @@ static pn_status scale_common(const char* fn, int cols_mode, int32_t w_dtype, vo
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: rows x cols is too large", fn);
     if (wb > 0 && !w) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
     if (nl > 0 && !l) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: l is null", fn);
-    if (overlaps(w, wb, l, lb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w overlaps l", fn);
+    if (pn_ranges_overlap(w, wb, l, lb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w overlaps l", fn);
     if (inverse) {
         for (int64_t i = 0; i < nl; i++)
             if (pn_load_scalar(l_dtype, l, i) == 0.0f)
@@ -409,9 +395,9 @@ PN_API pn_status pn_cpu_lowrank_merge(int32_t w_dtype, void* w, int64_t out_feat
             return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: factor %d has b null", fn, (int)f);
         if (ab > 0 && !fa->a)
             return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: factor %d has a null", fn, (int)f);
-        if (overlaps(w, wb, fa->b, bb))
+        if (pn_ranges_overlap(w, wb, fa->b, bb))
             return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w overlaps factor %d b", fn, (int)f);
-        if (overlaps(w, wb, fa->a, ab))
+        if (pn_ranges_overlap(w, wb, fa->a, ab))
             return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w overlaps factor %d a", fn, (int)f);
         R += fa->rank;
     }

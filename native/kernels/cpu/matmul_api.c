@@ -31,22 +31,6 @@ static const pn_matmul_kernels* matmul_table(void)
     return &pn_matmul_scalar;
 }
 
-/* [a, a + na) and [b, b + nb) share a byte. */
-static int mm_overlaps(const void* a, int64_t na, const void* b, int64_t nb)
-{
-    if (na <= 0 || nb <= 0 || !a || !b) return 0;
-    uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
-    return a0 < b0 + (uintptr_t)nb && b0 < a0 + (uintptr_t)na;
-}
-
-/* rows * cols * es, or -1 on overflow. */
-static int64_t mm_bytes(int64_t rows, int64_t cols, int64_t es)
-{
-    int64_t e, b;
-    if (__builtin_mul_overflow(rows, cols, &e) || __builtin_mul_overflow(e, es, &b)) return -1;
-    return b;
-}
-
 /* Columns per chunk: a multiple of `unit`, about PN_MM_CHUNKS_PER_THREAD chunks per thread. */
 static int64_t chunk_columns(int64_t n, int threads, int64_t unit, int64_t cap)
 {
@@ -108,16 +92,16 @@ PN_API pn_status pn_cpu_matmul(int64_t m, int64_t n, int64_t k, const float* x, 
     if (accumulate != 0 && accumulate != 1)
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: accumulate must be 0 or 1 (got %d)", fn,
                        (int)accumulate);
-    const int64_t xb = mm_bytes(m, k, 4), wb = mm_bytes(n, k, (int64_t)pn_dtype_size(w_dtype));
-    const int64_t yb = mm_bytes(m, n, 4);
+    const int64_t xb = pn_checked_bytes(m, k, 4), wb = pn_checked_bytes(n, k, (int64_t)pn_dtype_size(w_dtype));
+    const int64_t yb = pn_checked_bytes(m, n, 4);
     if (xb < 0 || wb < 0 || yb < 0)
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: m x n x k is too large (%lld x %lld x %lld)",
                        fn, (long long)m, (long long)n, (long long)k);
     if (xb > 0 && !x) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: x is null", fn);
     if (wb > 0 && !w) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: w is null", fn);
     if (yb > 0 && !y) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: y is null", fn);
-    if (mm_overlaps(y, yb, x, xb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: y overlaps x", fn);
-    if (mm_overlaps(y, yb, w, wb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: y overlaps w", fn);
+    if (pn_ranges_overlap(y, yb, x, xb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: y overlaps x", fn);
+    if (pn_ranges_overlap(y, yb, w, wb)) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: y overlaps w", fn);
     if (yb == 0) return PN_OK;
     if (k == 0) { /* an empty sum: y = 0 (or y unchanged) */
         if (!accumulate) memset(y, 0, (size_t)yb);

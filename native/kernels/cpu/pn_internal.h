@@ -167,4 +167,22 @@ extern PN_INTERNAL const pn_kernels pn_kernels_avx512;
 extern PN_INTERNAL int pn_cpu_has_avx512_bf16;
 #endif
 
+/* ---- argument checks shared by the API files ------------------------------------------------ */
+
+/* [a, a + na) and [b, b + nb) share a byte. */
+static inline int pn_ranges_overlap(const void* a, int64_t na, const void* b, int64_t nb)
+{
+    if (na <= 0 || nb <= 0 || !a || !b) return 0;
+    uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+    return a0 < b0 + (uintptr_t)nb && b0 < a0 + (uintptr_t)na;
+}
+
+/* rows * cols * element_size, or -1 on overflow. */
+static inline int64_t pn_checked_bytes(int64_t rows, int64_t cols, int64_t element_size)
+{
+    int64_t n, b;
+    if (__builtin_mul_overflow(rows, cols, &n) || __builtin_mul_overflow(n, element_size, &b)) return -1;
+    return b;
+}
+
 #endif
