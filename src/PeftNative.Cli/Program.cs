@@ -13,7 +13,10 @@ public static class Program
         {
             BenchCommand.Create(),
             ComposeCommand.Create(),
+            EvalCommand.Create(),
+            GenerateCommand.Create(),
             InspectCommand.Create(),
+            ScoreCommand.Create(),
             SimilarityCommand.Create(),
         };
         return root.Parse(args).Invoke();
