@@ -70,6 +70,11 @@ internal sealed class ModelArguments
             error = "--runtime needs at least one --adapter";
             return null;
         }
+        if (text is not null && text.StartsWith("--", StringComparison.Ordinal))
+        {
+            error = $"unknown option '{text}' ({usage})";
+            return null;
+        }
         if (text is null)
         {
             if (methodText is not null)
