@@ -25,7 +25,7 @@ public static class GenerateCommand
         var promptTokens = new Option<string?>("--prompt-tokens") { Description = "The prompt as token ids, comma-separated.", HelpName = "1,2,3" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate (default 32).", HelpName = "N", DefaultValueFactory = _ => 32 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the end-of-sequence token." };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, tokens (new), text (new text, null without a tokenizer), stop_reason." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, tokens (new), text (the new tokens as text without special tokens, null without a tokenizer), stop_reason." };
         var command = new Command("generate",
             "Greedy generation with a KV cache: each new token is the most likely one. Stops at --max-new-tokens, at the end-of-sequence token, or at " +
             "the model's maximum length. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
@@ -78,7 +78,7 @@ public static class GenerateCommand
             {
                 return Fail(ExitCodes.InputError, AdapterArguments.OneLine(e.Message));
             }
-            string? newText = tokenizer?.Decode(result.Tokens);
+            string? newText = tokenizer?.Decode(result.Tokens, skipSpecialTokens: true);
             if (parse.GetValue(json))
             {
                 Console.Out.WriteLine(EvaluationJson.Object(w =>
@@ -94,7 +94,7 @@ public static class GenerateCommand
             }
             else
             {
-                Console.Out.WriteLine(tokenizer is null ? string.Join(",", result.Tokens) : tokenizer.Decode(result.PromptTokens) + newText);
+                Console.Out.WriteLine(tokenizer is null ? string.Join(",", result.Tokens) : tokenizer.Decode(result.PromptTokens, skipSpecialTokens: true) + newText);
             }
             return 0;
         }
