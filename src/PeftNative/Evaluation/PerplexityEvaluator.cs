@@ -35,10 +35,10 @@ public static class PerplexityEvaluator
         ChunkedForward.CheckTokens(model, tokens, "perplexity");
         int ctx = options.ContextLength ?? model.MaxSequenceLength;
         if (ctx < 2 || ctx > model.MaxSequenceLength)
-            throw new ArgumentOutOfRangeException(nameof(options), ctx, $"context length must be from 2 to the model's maximum sequence length {model.MaxSequenceLength}");
+            throw new ArgumentOutOfRangeException(null, $"context length {ctx} is out of range: it must be from 2 to the model's maximum sequence length {model.MaxSequenceLength}");
         int stride = options.Stride ?? Math.Max(1, ctx / 2);
         if (stride < 1 || stride > ctx)
-            throw new ArgumentOutOfRangeException(nameof(options), stride, $"stride must be from 1 to the context length {ctx}");
+            throw new ArgumentOutOfRangeException(null, $"stride {stride} is out of range: it must be from 1 to the context length {ctx}");
 
         int n = tokens.Length;
         var logProbs = new double[n - 1];
