@@ -21,8 +21,7 @@ public static class GenerateCommand
     public static Command Create()
     {
         var model = new ModelArguments();
-        var prompt = new Option<string?>("--prompt") { Description = "The prompt text (tokenized with the model's tokenizer, BOS as its tokenizer_config says).", HelpName = "P" };
-        var promptTokens = new Option<string?>("--prompt-tokens") { Description = "The prompt as token ids, comma-separated.", HelpName = "1,2,3" };
+        var prompt = new PromptArguments();
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate (default 32).", HelpName = "N", DefaultValueFactory = _ => 32 };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Do not stop at the end-of-sequence token." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, tokens (new), text (the new tokens as text without special tokens, null without a tokenizer), stop_reason." };
@@ -30,26 +29,23 @@ public static class GenerateCommand
             "Greedy generation with a KV cache: each new token is the most likely one. Stops at --max-new-tokens, at the end-of-sequence token, or at " +
             "the model's maximum length. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
         model.AddTo(command);
-        foreach (Option o in (Option[])[prompt, promptTokens, maxNew, ignoreEos, json])
+        prompt.AddTo(command);
+        foreach (Option o in (Option[])[maxNew, ignoreEos, json])
             command.Options.Add(o);
-        command.Action = new GenerateAction(model, prompt, promptTokens, maxNew, ignoreEos, json);
+        command.Action = new GenerateAction(model, prompt, maxNew, ignoreEos, json);
         return command;
     }
 
-    private sealed class GenerateAction(ModelArguments modelArgs, Option<string?> prompt, Option<string?> promptTokens, Option<int> maxNew,
+    private sealed class GenerateAction(ModelArguments modelArgs, PromptArguments prompt, Option<int> maxNew,
         Option<bool> ignoreEos, Option<bool> json) : ModelCommandAction("generate", UsageLine, modelArgs)
     {
         protected override int Run(ParseResult parse, ModelRequest request)
         {
-            string? promptText = parse.GetValue(prompt), promptIds = parse.GetValue(promptTokens);
-            if ((promptText is null) == (promptIds is null))
-                return Fail(ExitCodes.Usage, $"give exactly one of --prompt P, --prompt-tokens 1,2,3 ({Usage})");
+            if (!prompt.TryParse(parse, Usage, out string? promptText, out int[]? ids, out string? promptError))
+                return Fail(ExitCodes.Usage, promptError!);
             int maxNewTokens = parse.GetValue(maxNew);
             if (maxNewTokens < 0)
                 return Fail(ExitCodes.Usage, $"--max-new-tokens needs a whole number >= 0, got {maxNewTokens}");
-            int[]? ids = null;
-            if (promptIds is not null && (ids = TokenArguments.TryParse(promptIds, "--prompt-tokens", out string? e1)) is null)
-                return Fail(ExitCodes.Usage, e1!);
 
             // With token ids the tokenizer is optional: it only turns the output into text.
             TextTokenizer? tokenizer = null;

@@ -23,8 +23,7 @@ public static class ScoreCommand
     public static Command Create()
     {
         var model = new ModelArguments();
-        var prompt = new Option<string?>("--prompt") { Description = "The prompt text (tokenized with the model's tokenizer, BOS as its tokenizer_config says).", HelpName = "P" };
-        var promptTokens = new Option<string?>("--prompt-tokens") { Description = "The prompt as token ids, comma-separated.", HelpName = "1,2,3" };
+        var prompt = new PromptArguments();
         var choices = new Option<string?>("--choices") { Description = "Continuations separated by '|', kept exactly as written (\" Paris| London\").", HelpName = "x|y|z" };
         var choiceTokens = new Option<string?>("--choice-tokens") { Description = "Continuations as token ids: choices separated by '|', ids by ','.", HelpName = "1,2|3|4" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, best, best_by, and per choice text, tokens, sum, mean, token_count, token_logprobs." };
@@ -32,27 +31,24 @@ public static class ScoreCommand
             "Score continuations of a prompt by their log-likelihood under the model (sum of the continuation tokens' log-probabilities; mean per token and " +
             "token count reported too) and name the best, by the highest sum. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
         model.AddTo(command);
-        foreach (Option o in (Option[])[prompt, promptTokens, choices, choiceTokens, json])
+        prompt.AddTo(command);
+        foreach (Option o in (Option[])[choices, choiceTokens, json])
             command.Options.Add(o);
-        command.Action = new ScoreAction(model, prompt, promptTokens, choices, choiceTokens, json);
+        command.Action = new ScoreAction(model, prompt, choices, choiceTokens, json);
         return command;
     }
 
-    private sealed class ScoreAction(ModelArguments modelArgs, Option<string?> prompt, Option<string?> promptTokens, Option<string?> choices,
+    private sealed class ScoreAction(ModelArguments modelArgs, PromptArguments prompt, Option<string?> choices,
         Option<string?> choiceTokens, Option<bool> json) : ModelCommandAction("score", UsageLine, modelArgs)
     {
         protected override int Run(ParseResult parse, ModelRequest request)
         {
-            string? promptText = parse.GetValue(prompt), promptIds = parse.GetValue(promptTokens);
+            if (!prompt.TryParse(parse, Usage, out string? promptText, out int[]? promptTokenIds, out string? promptError))
+                return Fail(ExitCodes.Usage, promptError!);
             string? choiceText = parse.GetValue(choices), choiceIds = parse.GetValue(choiceTokens);
-            if ((promptText is null) == (promptIds is null))
-                return Fail(ExitCodes.Usage, $"give exactly one of --prompt P, --prompt-tokens 1,2,3 ({Usage})");
             if ((choiceText is null) == (choiceIds is null))
                 return Fail(ExitCodes.Usage, $"give exactly one of --choices \"x|y|z\", --choice-tokens \"1,2|3\" ({Usage})");
 
-            int[]? promptTokenIds = null;
-            if (promptIds is not null && (promptTokenIds = TokenArguments.TryParse(promptIds, "--prompt-tokens", out string? e1)) is null)
-                return Fail(ExitCodes.Usage, e1!);
             string[]? texts = choiceText is null ? null : TokenArguments.SplitChoices(choiceText);
             if (texts?.FirstOrDefault(t => t.Length == 0) is not null)
                 return Fail(ExitCodes.Usage, "--choices: a choice is empty");
