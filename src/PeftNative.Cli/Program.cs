@@ -16,8 +16,8 @@ public static class Program
             EvalCommand.Create(),
             GenerateCommand.Create(),
             InspectCommand.Create(),
-            ScoreCommand.Create(),
             SimilarityCommand.Create(),
+            ScoreCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
