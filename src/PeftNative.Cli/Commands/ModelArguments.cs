@@ -49,6 +49,13 @@ internal sealed class ModelArguments
     public ModelRequest? TryParse(ParseResult parse, string usage, out string? error)
     {
         error = null;
+        // An unknown option lands in the optional EXPR slot; report it as what it is.
+        string? text = parse.GetValue(Expression);
+        if (text is not null && text.StartsWith("--", StringComparison.Ordinal))
+        {
+            error = $"unknown option '{text}' ({usage})";
+            return null;
+        }
         string? model = parse.GetValue(Model);
         if (string.IsNullOrWhiteSpace(model))
         {
@@ -62,17 +69,11 @@ internal sealed class ModelArguments
             return null;
         }
         string[] values = parse.GetValue(Adapters) ?? [];
-        string? text = parse.GetValue(Expression);
         string? methodText = parse.GetValue(Method);
         bool runtime = parse.GetValue(Runtime);
         if (runtime && values.Length == 0)
         {
             error = "--runtime needs at least one --adapter";
-            return null;
-        }
-        if (text is not null && text.StartsWith("--", StringComparison.Ordinal))
-        {
-            error = $"unknown option '{text}' ({usage})";
             return null;
         }
         if (text is null)
