@@ -22,8 +22,11 @@ public static class Program
             BenchCommand.Create(),
             ComposeCommand.Create(),
             DemoCommand.Create(),
+            EvalCommand.Create(),
+            GenerateCommand.Create(),
             InspectCommand.Create(),
             SimilarityCommand.Create(),
+            ScoreCommand.Create(),
         };
         root.Action = new RootAction();
         var parse = root.Parse(args);
