@@ -45,6 +45,8 @@ public static class InspectCommand
         {
             if (parse.Errors.Count > 0)
                 return Fail(UsageExitCode, parse.Errors[0].Message + " (usage: peftnative inspect PATH [--json])");
+            if (parse.UnmatchedTokens.Count > 0)
+                return Fail(UsageExitCode, $"unexpected argument '{parse.UnmatchedTokens[0]}' (usage: peftnative inspect PATH [--json])");
             InspectionReport report;
             try
             {
