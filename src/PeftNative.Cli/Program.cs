@@ -14,6 +14,8 @@ public static class Program
             BenchCommand.Create(),
             ComposeCommand.Create(),
             InspectCommand.Create(),
+            MergeCommand.Create(),
+            UnmergeCommand.Create(),
             SimilarityCommand.Create(),
         };
         return root.Parse(args).Invoke();
