@@ -110,7 +110,9 @@ internal sealed class MergePlan
             var edit = EditFor(weight);
             if (!edit.IsEmpty)
                 throw Mismatch(m.ModulePath, $"model tensor '{weight}' is also changed by {string.Join(", ", edit.Sources)}");
-            edit.Scaling = new Ia3Scaling(m.Vector, rows, inverse);
+            // the kernels take l as a 1-D vector; PEFT stores it [out, 1] or [1, in]
+            var l = Tensor.FromPointer(m.Vector.Pointer, m.Vector.DType, [m.Length]);
+            edit.Scaling = new Ia3Scaling(l, rows, inverse);
             edit.Sources.Add(m.ModulePath);
 
             if (m.ScalesOutput && model.TryResolveTensorName(m.ModulePath, "bias") is { } biasName)
@@ -119,7 +121,7 @@ internal sealed class MergePlan
                 if (biasInfo.Shape.Count != 1 || biasInfo.Shape[0] != m.Length || !biasInfo.DType.IsKernelFloat())
                     throw Mismatch(m.ModulePath, $"ia3_l has {m.Length} values but the bias it also scales, '{biasName}', is {biasInfo.DType} {Shape(biasInfo.Shape)}");
                 var biasEdit = EditFor(biasName);
-                biasEdit.Scaling = new Ia3Scaling(m.Vector, Rows: false, inverse);
+                biasEdit.Scaling = new Ia3Scaling(l, Rows: false, inverse);
                 biasEdit.Sources.Add(m.ModulePath + " (bias)");
             }
         }
