@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PeftNative.Adapters;
 using PeftNative.Backends;
 using PeftNative.Merging;
 
@@ -33,10 +34,35 @@ internal sealed class MergeArguments
     /// <summary>Every option, to add to a command.</summary>
     public IEnumerable<Option> All => [Model, Adapters, Out, DType, MaxShardSize, AllowNonFinite, Threads, Backend, Json];
 
-    /// <summary>The model, output and options; null and a one-line reason on bad usage.</summary>
+    /// <summary>Loads the adapter directory; on failure reports one line for <paramref name="command"/> and returns null with the exit code.</summary>
+    public static PeftAdapter? TryLoadAdapter(string command, string directory, out int exitCode)
+    {
+        exitCode = 0;
+        try
+        {
+            return PeftAdapter.Load(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            exitCode = ExitCodes.Fail(command, ExitCodes.InputError, $"adapter: {AdapterArguments.OneLine(e.Message)}");
+            return null;
+        }
+    }
+
+    /// <summary>The model, output and options (after the parser's own errors); null and a one-line reason on bad usage.</summary>
     public (string Model, string Out, MergeOptions Options)? TryParse(ParseResult parse, string usageLine, out string? usage)
     {
         usage = null;
+        if (parse.Errors.Count > 0)
+        {
+            usage = $"{parse.Errors[0].Message} ({usageLine})";
+            return null;
+        }
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            usage = $"unexpected argument '{parse.UnmatchedTokens[0]}' ({usageLine})";
+            return null;
+        }
         string? model = parse.GetValue(Model), output = parse.GetValue(Out);
         if (string.IsNullOrWhiteSpace(model))
         {

@@ -50,10 +50,6 @@ public static class MergeCommand
 
         public override int Invoke(ParseResult parse)
         {
-            if (parse.Errors.Count > 0)
-                return Fail(ExitCodes.Usage, $"{parse.Errors[0].Message} ({Usage})");
-            if (parse.UnmatchedTokens.Count > 0)
-                return Fail(ExitCodes.Usage, $"unexpected argument '{parse.UnmatchedTokens[0]}' ({Usage})");
             if (merge.TryParse(parse, Usage, out string? usage) is not { } common)
                 return Fail(ExitCodes.Usage, usage!);
             string[] adapterValues = parse.GetValue(merge.Adapters) ?? [];
@@ -82,17 +78,10 @@ public static class MergeCommand
 
     private static int MergeOne((string Model, string Out, MergeOptions Options) common, string adapterDir, bool json)
     {
-        PeftAdapter adapter;
-        try
-        {
-            adapter = PeftAdapter.Load(adapterDir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Fail(ExitCodes.InputError, $"adapter: {AdapterArguments.OneLine(e.Message)}");
-        }
-        using (adapter)
-            return MergeRunner.Run("merge", ModelMerger.Merge, common.Model, adapter, common.Out, common.Options, json);
+        using var adapter = MergeArguments.TryLoadAdapter("merge", adapterDir, out int failed);
+        if (adapter is null)
+            return failed;
+        return MergeRunner.Run("merge", ModelMerger.Merge, common.Model, adapter, common.Out, common.Options, json);
     }
 
     private static int MergeComposed((string Model, string Out, MergeOptions Options) common, string text, ModuleExpression expression,

@@ -44,10 +44,6 @@ public static class UnmergeCommand
 
         public override int Invoke(ParseResult parse)
         {
-            if (parse.Errors.Count > 0)
-                return Fail(ExitCodes.Usage, $"{parse.Errors[0].Message} ({Usage})");
-            if (parse.UnmatchedTokens.Count > 0)
-                return Fail(ExitCodes.Usage, $"unexpected argument '{parse.UnmatchedTokens[0]}' ({Usage})");
             if (merge.TryParse(parse, Usage, out string? usage) is not { } common)
                 return Fail(ExitCodes.Usage, usage!);
             string[] adapters = parse.GetValue(merge.Adapters) ?? [];
@@ -57,21 +53,12 @@ public static class UnmergeCommand
             if (referenceDir is not null && !Directory.Exists(referenceDir))
                 return Fail(ExitCodes.InputError, $"--reference {Path.GetFullPath(referenceDir)} is not a directory");
 
-            PeftAdapter adapter;
-            try
-            {
-                adapter = PeftAdapter.Load(adapters[0]);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return Fail(ExitCodes.InputError, $"adapter: {AdapterArguments.OneLine(e.Message)}");
-            }
-            using (adapter)
-            {
-                var options = referenceDir is null ? common.Options : common.Options with { ProtectedDirectories = [referenceDir] };
-                return MergeRunner.Run("unmerge", ModelMerger.Unmerge, common.Model, adapter, common.Out, options, parse.GetValue(merge.Json),
-                    referenceDir is null ? null : result => Report(result, referenceDir));
-            }
+            using var adapter = MergeArguments.TryLoadAdapter("unmerge", adapters[0], out int failed);
+            if (adapter is null)
+                return failed;
+            var options = referenceDir is null ? common.Options : common.Options with { ProtectedDirectories = [referenceDir] };
+            return MergeRunner.Run("unmerge", ModelMerger.Unmerge, common.Model, adapter, common.Out, options, parse.GetValue(merge.Json),
+                referenceDir is null ? null : result => Report(result, referenceDir));
         }
     }
 
