@@ -52,10 +52,19 @@ internal sealed class TensorStreamer(IKernelBackend backend, bool allowNonFinite
         }
     }
 
+    /// <summary>Rows of W merged at a time by <see cref="ApplyByRowBlocks"/>: about this many bytes, so a block stays in the L2 cache from copy to write.</summary>
+    public const long RowBlockBytes = 1L << 20;
+
     /// <summary>Applies <paramref name="edit"/> to the tensor and writes the result in <paramref name="outputType"/>.</summary>
     /// <exception cref="NonFiniteMergeException">The result holds NaN or ±Inf and they are not allowed.</exception>
     public void Apply(MappedShard shard, SafetensorsTensorInfo info, TensorEdit edit, DType outputType, Stream destination, CancellationToken cancellationToken)
     {
+        if (edit.Replacement is null && edit.Scaling is null && edit.VectorAdds.Count == 0 && edit.LowRank.Count > 0 && !edit.FanInFanOut
+            && info.DType == outputType && info.ByteLength > 0)
+        {
+            ApplyByRowBlocks(shard, info, edit, destination, cancellationToken);
+            return;
+        }
         long[] shape = [.. info.Shape];
         Tensor result;
         if (edit.Replacement is { } replacement)
@@ -109,6 +118,60 @@ internal sealed class TensorStreamer(IKernelBackend backend, bool allowNonFinite
             _nonFinite[edit.TensorName] = bad;
         }
         WriteTensor(result, destination, cancellationToken);
+    }
+
+    /// <summary>
+    /// The LoRA-only case in the weight's own dtype ([out, in], the common one): rows r0..r1 of
+    /// W' = W + Σ s·B@A need only rows r0..r1 of each B, so W is merged block by block, each block
+    /// copied from the mapping, merged by one kernel call covering every term, checked and written
+    /// while it is still in the cache. W crosses memory once, read and written, as the probe's copy does.
+    /// </summary>
+    private unsafe void ApplyByRowBlocks(MappedShard shard, SafetensorsTensorInfo info, TensorEdit edit, Stream destination, CancellationToken cancellationToken)
+    {
+        long rows = info.Shape[0], cols = info.Shape[1];
+        long rowBytes = info.DType.ByteLengthOf(cols);
+        long blockRows = Math.Clamp(RowBlockBytes / Math.Max(rowBytes, 1), 1, rows);
+        long bad = 0;
+        using var range = shard.Map(info.DataBegin, info.ByteLength);
+        var updates = new LowRankUpdate[edit.LowRank.Count];
+        for (long r0 = 0; r0 < rows; r0 += blockRows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long n = Math.Min(blockRows, rows - r0);
+            var block = _work.View(info.DType, [n, cols]);
+            using (var source = Tensor.FromPointer(range.Pointer + (nint)(r0 * rowBytes), info.DType, [n, cols]))
+                backend.Convert(source, block);
+            for (int k = 0; k < updates.Length; k++)
+            {
+                var u = edit.LowRank[k];
+                long rank = u.B.Columns;
+                nint b = u.B.Pointer + (nint)u.B.DType.ByteLengthOf(r0 * rank);
+                updates[k] = u with { B = Tensor.FromPointer(b, u.B.DType, [n, rank]) };
+            }
+            backend.LowRankMerge(block, updates, fanInFanOut: false);
+            bad += NonFiniteCounter.Count(block);
+            if (bad > 0 && !allowNonFinite)
+                break; // the count so far is enough to refuse; finish counting below
+            destination.Write(new ReadOnlySpan<byte>((void*)block.Pointer, checked((int)block.ByteLength)));
+        }
+        if (bad > 0)
+        {
+            if (!allowNonFinite)
+                throw new NonFiniteMergeException(edit.TensorName, CountMerged(shard, info, edit));
+            _nonFinite[edit.TensorName] = bad;
+        }
+    }
+
+    /// <summary>The non-finite count of the whole merged tensor (only on the refusal path, so its message gives the full count).</summary>
+    private long CountMerged(MappedShard shard, SafetensorsTensorInfo info, TensorEdit edit)
+    {
+        long[] shape = [.. info.Shape];
+        var work = _output.View(info.DType, shape);
+        using (var range = shard.Map(info.DataBegin, info.ByteLength))
+        using (var source = Tensor.FromPointer(range.Pointer, info.DType, shape))
+            backend.Convert(source, work);
+        backend.LowRankMerge(work, [.. edit.LowRank], fanInFanOut: false);
+        return NonFiniteCounter.Count(work);
     }
 
     /// <inheritdoc />

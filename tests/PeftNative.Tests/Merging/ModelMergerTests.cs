@@ -67,6 +67,23 @@ public class ModelMergerTests
         Assert.That(File.ReadAllBytes(Path.Combine(output, "tokenizer.json")), Is.EqualTo(File.ReadAllBytes(Path.Combine(model, "tokenizer.json"))));
     }
 
+    [TestCase(DType.F32, 1503, 301)]
+    [TestCase(DType.BF16, 2201, 517)]
+    public void Lora_OnATensorOfSeveralRowBlocks_MatchesFloat64Reference(DType dtype, int rows, int cols)
+    {
+        // larger than TensorStreamer.RowBlockBytes, with a short last block
+        Assert.That(dtype.ByteLengthOf((long)rows * cols), Is.GreaterThan(TensorStreamer.RowBlockBytes));
+        var rng = RandomTensors.For($"row-blocks-{dtype}");
+        string model = TestModels.Write(Path.Combine(_root, "base"), "llama",
+            [("model.layers.0.self_attn.q_proj.weight", [rows, cols]), ("model.norm.weight", [cols])], dtype, rng);
+        using var adapter = TestModels.Lora(rng, [("model.layers.0.self_attn.q_proj", rows, cols)], rank: 3, alpha: 7, DType.F32);
+        string output = Path.Combine(_root, "merged");
+
+        ModelMerger.Merge(model, adapter, output, Quiet);
+
+        AssertLoraMerged(model, output, adapter.LoraModules.Values.Select(m => (m, 1.0)), transposed: false);
+    }
+
     [TestCase(DType.F32)]
     [TestCase(DType.BF16)]
     [TestCase(DType.F16)]
