@@ -41,7 +41,7 @@ internal static class MergeRunner
         {
             return ExitCodes.Fail(command, ExitCodes.InputError, "cancelled; nothing was written");
         }
-        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException)
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException or DllNotFoundException)
         {
             // FileFormatException and NonFiniteMergeException are among these; each names the file and tensor.
             return ExitCodes.Fail(command, ExitCodes.InputError, AdapterArguments.OneLine(e.Message));
