@@ -60,6 +60,11 @@ public static unsafe partial class NativeMethods
     public static partial NativeStatus pn_cpu_convert(int srcDType, void* src, int dstDType,
         void* dst, long n, int threads);
 
+    /// <summary>y (m x n) [+]= x (m x k) . W^T (W stored n x k), or x . W (W stored k x n when weightIsInputMajor = 1).</summary>
+    [LibraryImport(LibraryName)]
+    public static partial NativeStatus pn_cpu_matmul(long m, long n, long k, float* x, int wDType, void* w,
+        int weightIsInputMajor, float* y, int accumulate, int threads);
+
     /// <summary>Best single-pass seconds of an in-place read-modify-write over the buffer.</summary>
     [LibraryImport(LibraryName)]
     public static partial NativeStatus pn_probe_memory_rmw(void* buffer, long bytes, int repeats, int threads, double* seconds);

@@ -16,11 +16,13 @@ public sealed unsafe class Tensor : IDisposable
     private readonly long[] _shape;
     private readonly bool _owns;
     private readonly IDisposable? _owner;
+    private readonly long _mappedBytes; // owned memory from a mapping (HostMemory), else 0
     private void* _data;
 
-    private Tensor(void* data, DType dtype, long[] shape, bool owns, IDisposable? owner)
+    private Tensor(void* data, DType dtype, long[] shape, bool owns, IDisposable? owner, long mappedBytes = 0)
     {
         _data = data;
+        _mappedBytes = mappedBytes;
         DType = dtype;
         _shape = shape;
         _owns = owns;
@@ -74,16 +76,16 @@ public sealed unsafe class Tensor : IDisposable
         }
     }
 
-    /// <summary>Allocates an owned tensor, 64-byte aligned. Contents are zero (every page touched).</summary>
+    /// <summary>Allocates an owned tensor, 64-byte aligned. Contents are zero. Large tensors are
+    /// mapped on transparent huge pages and come zeroed from the kernel (no clearing pass).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
     /// <exception cref="OverflowException">The byte size overflows.</exception>
     public static Tensor Allocate(DType dtype, params long[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         long bytes = dtype.ByteLengthOf(CheckedElementCount(shape));
-        void* p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
-        NativeMemory.Clear(p, (nuint)bytes);
-        return new Tensor(p, dtype, (long[])shape.Clone(), owns: true, owner: null);
+        void* p = HostMemory.Allocate(bytes, Alignment, out long mappedBytes);
+        return new Tensor(p, dtype, (long[])shape.Clone(), owns: true, owner: null, mappedBytes);
     }
 
     /// <summary>
@@ -150,7 +152,7 @@ public sealed unsafe class Tensor : IDisposable
         _data = null;
         if (_owns && p != null)
         {
-            NativeMemory.AlignedFree(p);
+            HostMemory.Free(p, _mappedBytes);
             if (ByteLength > 0)
                 GC.RemoveMemoryPressure(ByteLength);
             GC.SuppressFinalize(this);
@@ -166,7 +168,7 @@ public sealed unsafe class Tensor : IDisposable
     {
         if (_owns && _data != null)
         {
-            NativeMemory.AlignedFree(_data);
+            HostMemory.Free(_data, _mappedBytes);
             _data = null;
         }
     }

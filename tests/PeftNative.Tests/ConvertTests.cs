@@ -42,7 +42,7 @@ public class ConvertTests
 
     /// <summary>TestCaseSource: kernel configuration × {f16, bf16}.</summary>
     public static IEnumerable<TestCaseData> KernelBySixteenBitDType() =>
-        from b in TestBackends.Kernel from d in new[] { DType.F16, DType.BF16 } select new TestCaseData(b, d);
+        from b in TestBackends.Kernel from d in new[] { DType.F16, DType.BF16 } select TestBackends.Case(b, d);
 
     [TestCaseSource(nameof(KernelBySixteenBitDType))]
     public void Exhaustive16Bit_ToEveryDType(BackendConfig config, DType from)

@@ -26,7 +26,7 @@ public class FactoryTests
     public void Names_AreTheDocumentedOnes()
     {
         Assert.That(KernelBackendFactory.EnvironmentVariable, Is.EqualTo("PEFTNATIVE_BACKEND"));
-        Assert.That(KernelBackendFactory.Names, Is.EqualTo(new[] { "auto", "native-cpu", "managed", "reference" }));
+        Assert.That(KernelBackendFactory.Names, Is.EqualTo(new[] { "auto", "native-cpu", "managed", "reference", "ilgpu" }));
     }
 
     [TestCase("reference", typeof(ReferenceBackend))]

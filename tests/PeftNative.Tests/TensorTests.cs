@@ -4,6 +4,21 @@ namespace PeftNative.Tests;
 [TestFixture]
 public class TensorTests
 {
+    [TestCase(DType.F32, 3L)]
+    [TestCase(DType.F32, (5L << 20) / 4 + 7)]   // above HostMemory's mapping threshold, with a tail
+    [TestCase(DType.BF16, (9L << 20) / 2 + 1)]
+    public unsafe void Allocate_IsZeroAlignedAndWritable_SmallAndMapped(DType dtype, long count)
+    {
+        using var t = Tensor.Allocate(dtype, count);
+        var bytes = new Span<byte>((void*)t.Pointer, (int)t.ByteLength);
+        Assert.That(bytes.IndexOfAnyExcept((byte)0), Is.EqualTo(-1), "fresh tensors are zero");
+        Assert.That((long)t.Pointer % Tensor.Alignment, Is.Zero);
+        if (t.ByteLength >= (4L << 20) && OperatingSystem.IsLinux())
+            Assert.That((long)t.Pointer % (2L << 20), Is.Zero, "large tensors start on a huge-page boundary");
+        bytes.Fill(0xA5);   // every byte writable, the last one included
+        Assert.That(bytes[^1], Is.EqualTo(0xA5));
+    }
+
     [Test]
     public void Allocate_IsZeroed_EvenWhenMemoryIsReused()
     {

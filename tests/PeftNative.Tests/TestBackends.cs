@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using PeftNative.Backends;
+using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
@@ -36,6 +37,8 @@ public sealed class BackendConfig
     {
         if (Kind == BackendKind.NativeCpu && !TestBackends.NativeAvailable)
             Assert.Ignore($"{Label}: libpeft_native is not usable here: {TestBackends.NativeFailure}");
+        if (Kind == BackendKind.IlgpuCuda && !IlgpuBackend.IsCudaAvailable(out string? noGpu))
+            Assert.Ignore($"{Label}: no CUDA device: {noGpu}");
         try
         {
             return Kind == BackendKind.Reference ? _create() : new WatchdogBackend(_create(), Label);
@@ -60,12 +63,17 @@ public enum BackendKind
     NativeCpu,
     /// <summary>System.Runtime.Intrinsics code.</summary>
     Managed,
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator (runs everywhere).</summary>
+    Ilgpu,
+    /// <summary>The ILGPU kernels on a CUDA GPU (test category "Gpu"; ignored without one).</summary>
+    IlgpuCuda,
 }
 
 /// <summary>
 /// The backend configurations every kernel test runs on: native-cpu × each ISA the CPU has
 /// (Scalar..BestIsa) × threads {1, 2} (and 3 on the best ISA), managed × {Scalar, V128, V256,
-/// V512} × threads {1, 2} (and Auto × 3). The reference backend is the oracle: it only runs in
+/// V512} × threads {1, 2} (and Auto × 3), ilgpu on its CPU accelerator (2 threads) and on a CUDA
+/// GPU (category "Gpu": ignored with the reason when there is none). The reference backend is the oracle: it only runs in
 /// the hand-computed tests and tiny sanity cases.
 /// </summary>
 public static class TestBackends
@@ -95,6 +103,14 @@ public static class TestBackends
     /// <summary>The reference backend.</summary>
     public static BackendConfig Reference { get; } = new("reference", BackendKind.Reference, () => new ReferenceBackend());
 
+    // The ilgpu configurations are declared before Kernel and Best, whose initializers read them.
+
+    /// <summary>ilgpu on its CPU accelerator, 2 threads: the ILGPU kernels tested on every run.</summary>
+    public static BackendConfig IlgpuCpu { get; } = new("ilgpu/cpu/t2", BackendKind.Ilgpu, () => new IlgpuBackend(2, IlgpuAcceleratorKind.Cpu));
+
+    /// <summary>ilgpu on the first CUDA GPU (creating it ignores the test when there is none).</summary>
+    public static BackendConfig IlgpuCuda { get; } = new("ilgpu/cuda", BackendKind.IlgpuCuda, () => new IlgpuBackend(0, IlgpuAcceleratorKind.Cuda));
+
     /// <summary>Every non-reference configuration.</summary>
     public static IReadOnlyList<BackendConfig> Kernel { get; } = BuildKernelConfigs();
 
@@ -103,28 +119,45 @@ public static class TestBackends
     [
         NativeConfig(NativeAvailable ? (NativeIsa)NativeCaps.BestIsa : NativeIsa.Avx2, 2),
         ManagedConfig(ManagedVectorWidth.Auto, 2),
+        IlgpuCpu,
+        IlgpuCuda,
     ];
 
+    /// <summary>
+    /// A test case on <paramref name="backend"/>. ilgpu cases carry the category "Ilgpu" (so
+    /// <c>--filter TestCategory=Ilgpu</c> selects them), those on a GPU also "Gpu".
+    /// </summary>
+    public static TestCaseData Case(BackendConfig backend, params object[] rest)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var data = new TestCaseData([backend, .. rest]);
+        if (backend.Kind is BackendKind.Ilgpu or BackendKind.IlgpuCuda)
+            data.SetCategory("Ilgpu");
+        if (backend.Kind == BackendKind.IlgpuCuda)
+            data.SetCategory("Gpu");
+        return data;
+    }
+
     /// <summary>TestCaseSource: each kernel configuration.</summary>
-    public static IEnumerable<TestCaseData> KernelCases() => Kernel.Select(b => new TestCaseData(b));
+    public static IEnumerable<TestCaseData> KernelCases() => Kernel.Select(b => Case(b));
 
     /// <summary>TestCaseSource: each kernel configuration plus the reference.</summary>
-    public static IEnumerable<TestCaseData> AllCases() => Kernel.Prepend(Reference).Select(b => new TestCaseData(b));
+    public static IEnumerable<TestCaseData> AllCases() => Kernel.Prepend(Reference).Select(b => Case(b));
 
     /// <summary>TestCaseSource: the best configuration of each family.</summary>
-    public static IEnumerable<TestCaseData> BestCases() => Best.Select(b => new TestCaseData(b));
+    public static IEnumerable<TestCaseData> BestCases() => Best.Select(b => Case(b));
 
     /// <summary>TestCaseSource: kernel configuration × kernel dtype.</summary>
     public static IEnumerable<TestCaseData> KernelByDType() =>
-        from b in Kernel from d in KernelDTypes select new TestCaseData(b, d);
+        from b in Kernel from d in KernelDTypes select Case(b, d);
 
     /// <summary>TestCaseSource: kernel configuration × input dtype × output dtype.</summary>
     public static IEnumerable<TestCaseData> KernelByDTypePair() =>
-        from b in Kernel from i in KernelDTypes from o in KernelDTypes select new TestCaseData(b, i, o);
+        from b in Kernel from i in KernelDTypes from o in KernelDTypes select Case(b, i, o);
 
     /// <summary>TestCaseSource: kernel configuration × W dtype × fan_in_fan_out.</summary>
     public static IEnumerable<TestCaseData> KernelByDTypeAndTranspose() =>
-        from b in Kernel from d in KernelDTypes from t in new[] { false, true } select new TestCaseData(b, d, t);
+        from b in Kernel from d in KernelDTypes from t in new[] { false, true } select Case(b, d, t);
 
     /// <summary>The dtypes the kernels compute on.</summary>
     public static readonly DType[] KernelDTypes = [DType.F32, DType.F16, DType.BF16];
@@ -141,6 +174,8 @@ public static class TestBackends
             foreach (int t in new[] { 1, 2 })
                 list.Add(ManagedConfig(w, t));
         list.Add(ManagedConfig(ManagedVectorWidth.Auto, 3));
+        list.Add(IlgpuCpu);
+        list.Add(IlgpuCuda);
         return list;
     }
 

@@ -19,6 +19,54 @@
  *
  * Validation: every argument is checked before anything is written, so a failed call leaves
  * every buffer as it was.
+ *
+ * ---- Using the library from C or C++ -------------------------------------------------------
+ *
+ * Build and link: include this header (C11 or C++; everything is inside extern "C") and link
+ * libpeft_native.so, e.g. `cc -std=c11 -I native/kernels/include app.c -L DIR -lpeft_native
+ * -Wl,-rpath,DIR`. `dotnet build` leaves the library in artifacts/native/linux-x64/ and ships it
+ * as runtimes/linux-x64/native/libpeft_native.so next to each .NET app; a CMake build of the
+ * repository puts it in <build>/lib. Check pn_abi_version() == PN_ABI_VERSION once at start-up.
+ *
+ * Ownership: the caller allocates and frees every buffer (aligned to its element size; 64-byte
+ * alignment is fastest). The library keeps no pointer after a call returns and allocates nothing
+ * that the caller frees; the strings of pn_version() and pn_last_error() are owned by the library.
+ *
+ * Status and errors: a call returns PN_OK (0) or a non-zero pn_status and then sets a one-line
+ * UTF-8 message for the calling thread. Read it with pn_last_error() after a failed call, before
+ * the next pn_ call on that thread (a later failure overwrites it; a success leaves it stale, so
+ * the status, not the message, says whether a call failed). Threads never see each other's
+ * messages.
+ *
+ *     pn_status st = pn_cpu_affine(...);
+ *     if (st != PN_OK) fprintf(stderr, "affine: %d %s\n", (int)st, pn_last_error());
+ *
+ * Threads: every function may be called from any thread, concurrently, on disjoint outputs.
+ * The kernels share one internal worker pool; a call that finds it busy runs on its own thread
+ * instead of waiting, so concurrent callers never deadlock. Results do not depend on the thread
+ * count (each output element is computed by one thread, in the same order). pn_set_isa() is
+ * process-wide and applies to calls that start after it.
+ *
+ * Dtype codes (pn_dtype): 0 = f32, 1 = f16, 2 = bf16; element sizes 4, 2, 2 bytes. Arguments
+ * named *_dtype are int32_t holding one of these codes; anything else is
+ * PN_ERR_INVALID_ARGUMENT.
+ *
+ * Usage: compose two LoRA modules as the paper does (A = w1*A1 + w2*A2, same for B) and merge
+ * W (out x in, f32) += s * B @ A. native/examples/kernels_example.c is the full, runnable
+ * version (f32 and bf16; ctest runs it).
+ *
+ *     const void* as[2] = { a1, a2 }, * bs[2] = { b1, b2 };
+ *     const float w[2] = { 0.7f, 0.3f };
+ *     if (pn_cpu_affine(PN_DTYPE_F32, PN_DTYPE_F32, rank * in, 2, as, w, 0.0f, a, 0) != PN_OK ||
+ *         pn_cpu_affine(PN_DTYPE_F32, PN_DTYPE_F32, out * rank, 2, bs, w, 0.0f, b, 0) != PN_OK)
+ *         return fail(pn_last_error());
+ *     pn_lowrank_factor f = { .b = b, .a = a, .dtype = PN_DTYPE_F32, .rank = rank, .scale = s };
+ *     if (pn_cpu_lowrank_merge(PN_DTYPE_F32, W, out, in, 0, 1, &f, 0) != PN_OK)
+ *         return fail(pn_last_error());
+ *
+ * The high-level operations (compose adapter directories, merge into a model directory) are in
+ * a separate library with the same status + last-error convention:
+ * src/PeftNative.NativeApi/include/peftnative.h.
  */
 #ifndef PEFT_NATIVE_H
 #define PEFT_NATIVE_H
@@ -100,7 +148,8 @@ PN_API pn_status pn_set_isa(int32_t isa);
 /* ---- Kernels (DESIGN.md section 3) ------------------------------------------------------- */
 
 /* Affine combination: out[j] = constant + sum_{i<k} weights[i] * inputs[i][j], j < n.
- * k >= 1 inputs, all of in_dtype; out of out_dtype. Each input is read once, out written once.
+ * k >= 1 inputs, all of in_dtype; out of out_dtype. `inputs` is an array of k pointers (each to n
+ * values) and `weights` an array of k floats; both are only read during the call. Each input is read once, out written once.
  * out may be identical to any input when in_dtype == out_dtype (in-place update). n == 0 is a
  * no-op. */
 PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
@@ -148,6 +197,22 @@ PN_API pn_status pn_cpu_scale_cols(int32_t w_dtype, void* w, int64_t rows, int64
  * dst must not overlap src unless it is identical and both dtypes have the same size. */
 PN_API pn_status pn_cpu_convert(int32_t src_dtype, const void* src, int32_t dst_dtype,
                                 void* dst, int64_t n, int32_t threads);
+
+/* ---- Forward pass ------------------------------------------------------------------------ */
+
+/* Dense matrix product, f32 accumulation:
+ *   weight_is_input_major == 0: y (m x n) = x (m x k) . W^T, W stored (n x k)  (nn.Linear)
+ *   weight_is_input_major == 1: y (m x n) = x (m x k) . W,   W stored (k x n)  (GPT-2 Conv1D)
+ * x and y are f32, W is of w_dtype (f32, f16 or bf16, widened exactly on the fly); all three
+ * dense and row-major. accumulate == 1 adds the product to y; accumulate == 0 overwrites y
+ * without reading it. k == 0 gives y = 0 (or leaves y as it is with accumulate); m == 0 or
+ * n == 0 is a no-op. NaN and Inf propagate as IEEE arithmetic says. y must not overlap x or W.
+ * m >= 3: blocked GEMM (W packed per call into f32 panels, so each W element is converted once
+ * and serves all m rows); m <= 2: GEMV reading W in place (the decode path, memory-bound).
+ * Each element of y is the same for every thread count. */
+PN_API pn_status pn_cpu_matmul(int64_t m, int64_t n, int64_t k, const float* x, int32_t w_dtype,
+                               const void* w, int32_t weight_is_input_major, float* y,
+                               int32_t accumulate, int32_t threads);
 
 /* ---- Machine probes (the roofs of the bandwidth harness, `peftnative bench`) -------------- */
 

@@ -62,14 +62,20 @@ public static class BenchCommand
                 "(form the sum of 8 rank-16 updates, full SVD) on 1024 and 2048 square targets (--quick: 1024 only), and the paper method on " +
                 "8 rank-16 bf16 adapters of a 32-layer, 4096-hidden model (7 targets per layer) against the memory probe.",
         };
+        var gemm = new Option<bool>("--gemm")
+        {
+            Description = "Measure the forward pass's matrix products instead of the kernels, in one run: prefill GEMMs (GPT-2 small and LLaMA-1B " +
+                "weights, m = 128 and 512; --quick: 128) in GFLOP/s against the f32 FMA probe (target >= 0.60), and decode (m = 1) in GB/s against " +
+                "the memory probe. --backend picks native-cpu or managed (default: both where native-cpu loads).",
+        };
         var merge = new Option<bool>("--merge")
         {
             Description = "Measure a whole-model merge instead of the kernels, in one run: a synthetic 1.1B-parameter bf16 LLaMA-shaped model (22 layers, hidden 2048, " +
                 "intermediate 5632; --quick: 4 layers, hidden 1024) with a rank-16 LoRA on all 7 projections, against a probe that reads and writes the same bytes " +
                 "through the page cache; reports both times, their ratio and the merge's peak RSS. Files go to PEFTNATIVE_BENCH_DIR or the temporary directory and are deleted.",
         };
-        var command = new Command("bench", Description) { quick, json, backend, threads, io, compose, merge };
-        command.Action = new BenchAction(quick, json, backend, threads, io, compose, merge);
+        var command = new Command("bench", Description) { quick, json, backend, threads, io, compose, gemm, merge };
+        command.Action = new BenchAction(quick, json, backend, threads, io, compose, gemm, merge);
         return command;
     }
 
@@ -78,7 +84,7 @@ public static class BenchCommand
     /// bench exits 2 with one line, as the spec asks, instead of the parser's exit 1 and help text.
     /// </summary>
     private sealed class BenchAction(Option<bool> quick, Option<bool> json, Option<string?> backend, Option<string?> threads, Option<bool> io,
-        Option<bool> compose, Option<bool> merge)
+        Option<bool> compose, Option<bool> gemm, Option<bool> merge)
         : SynchronousCommandLineAction
     {
         public override bool ClearsParseErrors => true;
@@ -106,6 +112,9 @@ public static class BenchCommand
             if (threadText is not null
                 && (!int.TryParse(threadText, NumberStyles.None, CultureInfo.InvariantCulture, out threadCount) || threadCount < 1 || threadCount > 4096))
                 return Usage($"--threads needs a whole number from 1 to 4096, got '{threadText}'");
+
+            if (parse.GetValue(gemm))
+                return GemmBench.Run(parse.GetValue(quick), parse.GetValue(json), backendName, threadCount);
 
             var options = new BenchOptions
             {

@@ -13,8 +13,8 @@ namespace PeftNative.Cli.Commands;
 /// <c>peftnative compose EXPR --adapter NAME=DIR ... --out DIR [--method M] [options] [--json]</c>:
 /// composes adapters by an expression (<see cref="AdapterComposer.Compose"/>), writes the result,
 /// and prints what was done with the composition diagnostics (<see cref="CompositionDiagnostics"/>).
-/// Exit codes: 0; 1 with a one-line reason on standard error for bad input (a missing or broken
-/// adapter, an output that exists, a composition the composer refuses); 2 for bad usage (options,
+/// Exit codes: 0; 2 with a one-line reason on standard error for bad input (a missing or broken
+/// adapter, an output that exists, a composition the composer refuses) and for bad usage (options,
 /// adapter syntax, method, expression).
 /// </summary>
 public static class ComposeCommand
@@ -34,8 +34,8 @@ public static class ComposeCommand
         var command = new Command("compose",
             "Compose adapters by a linear expression (\"0.5*a + 0.5*b\", \"chat - 0.6*toxic\", \"0.7*c + 0.3*(x - y)\") and write the result as a PEFT adapter " +
             "directory. Prints the terms as applied, the method, the output's modules and rank, warnings, and for the paper method its error against the exact " +
-            "sum (computed from the factors) and whether the adapters' A factors look like one initialisation. Exit code 0; 1 for a missing or broken input or a " +
-            "refused composition; 2 on bad usage.")
+            "sum (computed from the factors) and whether the adapters' A factors look like one initialisation. Exit code 0; 2 for a missing or broken input, a " +
+            "refused composition or bad usage.")
         {
             o.Expression, o.Adapters, o.Out,
         };

@@ -9,7 +9,7 @@ namespace PeftNative.Cli.Commands;
 /// <summary>
 /// <c>peftnative inspect PATH [--json]</c>: what a .safetensors file, sharded checkpoint, PEFT adapter
 /// directory or Hugging Face model directory holds (<see cref="InspectionReport"/>). Exit codes: 0;
-/// 1 with a one-line reason on standard error when the input is missing or broken; 2 on bad usage.
+/// 2 with a one-line reason on standard error when the input is missing or broken, or on bad usage.
 /// </summary>
 public static class InspectCommand
 {

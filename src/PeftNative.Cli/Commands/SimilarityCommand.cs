@@ -10,8 +10,8 @@ namespace PeftNative.Cli.Commands;
 /// <summary>
 /// <c>peftnative similarity --adapter NAME=DIR ... [--per-module] [--json]</c>: the cosine similarity
 /// matrix of adapters' updates and their norms (<see cref="AdapterSimilarity"/>), overall and
-/// optionally per module. Exit codes: 0; 1 with a one-line reason on standard error for a missing
-/// or broken adapter or adapters that cannot be compared; 2 on bad usage.
+/// optionally per module. Exit codes: 0; 2 with a one-line reason on standard error for a missing
+/// or broken adapter, adapters that cannot be compared, or bad usage.
 /// </summary>
 public static class SimilarityCommand
 {
@@ -32,7 +32,7 @@ public static class SimilarityCommand
         var command = new Command("similarity",
             "Compare adapters' updates (LoRA: s*B*A, from the factors without forming it; (IA)^3: l - 1): the Frobenius norm of each and the cosine " +
             "similarity of each pair, over all modules and, with --per-module, per module. A module an adapter lacks counts as a zero update. " +
-            "Exit code 0; 1 for a missing or broken adapter or adapters that cannot be compared; 2 on bad usage.")
+            "Exit code 0; 2 for a missing or broken adapter, adapters that cannot be compared, or bad usage.")
         {
             adapters, perModule, json,
         };

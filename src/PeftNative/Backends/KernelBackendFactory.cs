@@ -1,3 +1,4 @@
+using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
@@ -6,7 +7,8 @@ namespace PeftNative.Backends;
 
 /// <summary>
 /// Picks a backend: an explicit name wins, then the PEFTNATIVE_BACKEND environment variable,
-/// then the best available ("auto": native-cpu, else managed). A backend that cannot run says
+/// then the best available ("auto": ilgpu when it finds a CUDA GPU, else native-cpu, else managed;
+/// never ilgpu's CPU accelerator, which is for testing). A backend that cannot run says
 /// why, in one line, through <c>diagnostics</c> before the factory falls back.
 /// </summary>
 public static class KernelBackendFactory
@@ -15,10 +17,11 @@ public static class KernelBackendFactory
     public const string EnvironmentVariable = "PEFTNATIVE_BACKEND";
 
     /// <summary>Names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "native-cpu", "managed", "reference"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "native-cpu", "managed", "reference", "ilgpu"];
 
     /// <summary>Creates a backend.</summary>
-    /// <param name="name">"auto", "native-cpu", "managed" or "reference"; null means the environment variable, else auto.</param>
+    /// <param name="name">"auto", "native-cpu", "managed", "reference" or "ilgpu" (a CUDA GPU when usable, else
+    /// ILGPU's CPU accelerator); null means the environment variable, else auto.</param>
     /// <param name="threads">Worker threads (&lt;= 0: all logical CPUs).</param>
     /// <param name="diagnostics">Receives one line when auto selection falls back; default standard error.</param>
     /// <exception cref="ArgumentException">Unknown name.</exception>
@@ -34,7 +37,12 @@ public static class KernelBackendFactory
             case "native-cpu": return new NativeCpuBackend(threads);
             case "managed": return new ManagedBackend(threads);
             case "reference": return new ReferenceBackend(threads);
+            case "ilgpu": return new IlgpuBackend(threads);
             case "auto":
+                if (IlgpuBackend.IsCudaAvailable(out string? noGpu))
+                    return new IlgpuBackend(threads, IlgpuAcceleratorKind.Cuda);
+                if (IlgpuBackend.CudaDeviceFound)
+                    diagnostics($"peftnative: ilgpu cannot use the GPU ({FirstLine(noGpu)})");
                 if (NativeCpuBackend.IsAvailable(out string? reason))
                     return new NativeCpuBackend(threads);
                 diagnostics($"peftnative: native-cpu backend unavailable ({FirstLine(reason)}); using managed");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PeftNative.Backends;
+using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
 using PeftNative.Backends.Reference;
@@ -304,6 +305,8 @@ public static class BandwidthHarness
                 else
                     notes.Add($"native-cpu skipped: {reason}");
                 backends.Add(new ManagedBackend(threads));
+                if (IlgpuBackend.IsCudaAvailable(out _))
+                    backends.Add(new IlgpuBackend(threads, IlgpuAcceleratorKind.Cuda));
                 return backends;
             }
             foreach (var name in names.Distinct())
@@ -320,6 +323,9 @@ public static class BandwidthHarness
                         break;
                     case "reference":
                         backends.Add(new ReferenceBackend(1));
+                        break;
+                    case "ilgpu":
+                        backends.Add(new IlgpuBackend(threads));
                         break;
                     default:
                         throw new ArgumentException($"bench: unknown backend '{name}' (expected {string.Join(", ", BenchOptions.KnownBackends)})");

@@ -66,7 +66,7 @@ internal sealed class Provenance : IReadOnlyDictionary<string, string>
     {
         var array = new JsonArray();
         foreach (var t in terms)
-            array.Add(new JsonObject { ["adapter"] = t.Adapter, ["coefficient"] = t.Coefficient });
+            array.Add((JsonNode)new JsonObject { ["adapter"] = t.Adapter, ["coefficient"] = t.Coefficient }); // Add(JsonNode), not the reflection-based Add<T> (NativeAOT: src/PeftNative.NativeApi)
         return array.ToJsonString();
     }
 

@@ -63,10 +63,10 @@ public class ComposeCommandTests
         File.WriteAllText(Path.Combine(dir.File("taken"), AdapterFiles.Config), "{}");
         using (Assert.EnterMultipleScope())
         {
-            AssertFails(Run("compose", "a", "--adapter", "a=" + dir.File("missing"), "--out", dir.File("out")), 1, "adapter 'a'");
-            AssertFails(Run("compose", "a + b", "--adapter", "a=" + GptA, "--adapter", "b=" + dir.File("broken"), "--out", dir.File("out")), 1, "adapter 'b'");
-            AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", dir.File("taken")), 1, "--overwrite");
-            AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", GptA, "--overwrite"), 1, "input adapter 'a'");
+            AssertFails(Run("compose", "a", "--adapter", "a=" + dir.File("missing"), "--out", dir.File("out")), 2, "adapter 'a'");
+            AssertFails(Run("compose", "a + b", "--adapter", "a=" + GptA, "--adapter", "b=" + dir.File("broken"), "--out", dir.File("out")), 2, "adapter 'b'");
+            AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", dir.File("taken")), 2, "--overwrite");
+            AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", GptA, "--overwrite"), 2, "input adapter 'a'");
         }
     }
 
@@ -91,7 +91,7 @@ public class ComposeCommandTests
             Assert.That(stdout, Does.Contain("warning: adapters 'a' and 'b'").And.Contain("look unrelated"));
         }
         // again: refused without --overwrite, accepted with it
-        AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", outDir), 1, "--overwrite");
+        AssertFails(Run("compose", "a", "--adapter", "a=" + GptA, "--out", outDir), 2, "--overwrite");
         Assert.That(Run("compose", "a", "--adapter", "a=" + GptA, "--out", outDir, "--overwrite").ExitCode, Is.Zero);
     }
 
@@ -132,6 +132,6 @@ public class ComposeCommandTests
         }
         // LoRA with (IA)^3: the composer refuses
         AssertFails(Run("compose", "a + i", "--adapter", "a=" + GptA, "--adapter", "i=" + Fixtures.ReferenceModel("gpt2-tiny/adapters/ia3_a"), "--out", dir.File("y")),
-            1, "composition refused");
+            2, "composition refused");
     }
 }

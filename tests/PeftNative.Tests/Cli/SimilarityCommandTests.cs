@@ -47,8 +47,8 @@ public class SimilarityCommandTests
             AssertFails(Run("similarity", "--adapter", "a=" + lora, "--adapter", "a=" + lora), 2, "given twice");
             AssertFails(Run("similarity", "--adapter", lora), 2, "NAME=DIR");
             AssertFails(Run("similarity", "--adapter", "a=" + lora, "extra"), 2, "extra");
-            AssertFails(Run("similarity", "--adapter", "a=" + dir.File("none")), 1, "adapter 'a'");
-            AssertFails(Run("similarity", "--adapter", "a=" + lora, "--adapter", "i=" + Fixtures.ReferenceModel("gpt2-tiny/adapters/ia3_a")), 1, "(IA)^3");
+            AssertFails(Run("similarity", "--adapter", "a=" + dir.File("none")), 2, "adapter 'a'");
+            AssertFails(Run("similarity", "--adapter", "a=" + lora, "--adapter", "i=" + Fixtures.ReferenceModel("gpt2-tiny/adapters/ia3_a")), 2, "(IA)^3");
         }
     }
 }

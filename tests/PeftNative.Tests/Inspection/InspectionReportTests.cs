@@ -120,7 +120,7 @@ public class InspectionReportTests
         var (usageRc, _, usageErr) = RunCli("inspect");
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(badRc, Is.EqualTo(1));
+            Assert.That(badRc, Is.EqualTo(2));
             Assert.That(badErr.Trim().Split('\n'), Has.Length.EqualTo(1));
             Assert.That(badErr, Does.Contain("bad.safetensors"));
             Assert.That(usageRc, Is.EqualTo(2));
