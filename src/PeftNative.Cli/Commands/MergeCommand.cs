@@ -10,9 +10,9 @@ namespace PeftNative.Cli.Commands;
 /// <c>peftnative merge --model DIR (--adapter DIR | EXPR --adapter NAME=DIR ... [compose options]) --out DIR
 /// [--dtype keep|f32|bf16|f16] [--max-shard-size SIZE] [--allow-nonfinite] [--threads N] [--backend NAME] [--json]</c>:
 /// merges one adapter, or the composition of several (<see cref="AdapterComposer"/>), into a base
-/// model (<see cref="ModelMerger.Merge"/>). Exit codes: 0; 1 with one line on standard error for
-/// a missing or broken input, a module that does not fit the model, an output that overlaps an
-/// input, a non-finite result or a refused composition; 2 for bad usage.
+/// model (<see cref="ModelMerger.Merge"/>). Exit codes (<see cref="ExitCodes"/>): 0; 2 with one line on
+/// standard error for bad usage, a missing or broken input, a module that does not fit the model,
+/// an output that overlaps an input, a non-finite result or a refused composition.
 /// </summary>
 public static class MergeCommand
 {
@@ -33,8 +33,8 @@ public static class MergeCommand
         var command = new Command("merge",
             "Merge an adapter (or a composition of adapters) into a base model and write the merged model as a new directory, tensor by tensor " +
             "with memory near the largest tensor. Untouched tensors are copied byte for byte; the dtype is kept unless --dtype; shards follow the " +
-            "input unless --max-shard-size. A NaN or Inf in a merged tensor stops the merge unless --allow-nonfinite. Exit code 0; 1 for a bad input " +
-            "or a refused merge (one line on standard error, nothing written); 2 on bad usage.")
+            "input unless --max-shard-size. A NaN or Inf in a merged tensor stops the merge unless --allow-nonfinite. Exit code 0; 2 for bad usage, a bad input " +
+            "or a refused merge (one line on standard error, nothing written).")
         {
             expression,
         };

@@ -9,7 +9,7 @@ namespace PeftNative.Cli.Commands;
 /// <summary>
 /// Runs a merge or unmerge for the CLI: Ctrl+C cancels (nothing is left behind), progress is shown
 /// (<see cref="MergeProgressDisplay"/>), library errors become one line on standard error with
-/// exit code 1, and the summary is printed as text or JSON.
+/// <see cref="ExitCodes.InputError"/>, and the summary is printed as text or JSON.
 /// </summary>
 internal static class MergeRunner
 {
@@ -35,7 +35,7 @@ internal static class MergeRunner
             var result = MergeProgressDisplay.Run(command, json, progress => operation(model, adapter, output, options, progress, cancel.Token));
             var (lines, extraJson, failed) = after?.Invoke(result) ?? ([], null, false);
             Console.Out.WriteLine(json ? ToJson(command, result, notes, extraJson) : ToText(command, result, notes, lines));
-            return failed ? ExitCodes.InputError : 0;
+            return failed ? ExitCodes.FailedCheck : 0;
         }
         catch (OperationCanceledException)
         {

@@ -11,8 +11,9 @@ namespace PeftNative.Cli.Commands;
 /// takes a merged adapter back out of a model (<see cref="ModelMerger.Unmerge"/>). With
 /// <c>--reference</c> (the original base), prints the round-trip report (<see cref="RoundTripReport"/>):
 /// per touched tensor the max absolute and relative error, and whether every other tensor is
-/// byte-identical. Exit codes: 0; 1 for a bad input (one line on standard error, nothing written)
-/// or when the report finds an untouched tensor that differs or a missing tensor; 2 for bad usage.
+/// byte-identical. Exit codes (<see cref="ExitCodes"/>): 0; 1 when the report finds an untouched
+/// tensor that differs or a missing tensor; 2 for bad usage or a bad input (one line on standard
+/// error, nothing written).
 /// </summary>
 public static class UnmergeCommand
 {
@@ -30,8 +31,8 @@ public static class UnmergeCommand
         };
         var command = new Command("unmerge",
             "Take a merged adapter back out of a model (LoRA: subtract s*B@A; (IA)^3: divide by l, refusing zeros in l) and write the result as a new " +
-            "directory, as merge does. modules_to_save tensors keep their values (the base values are not in the adapter). Exit code 0; 1 for a bad " +
-            "input or a failed round-trip check; 2 on bad usage.");
+            "directory, as merge does. modules_to_save tensors keep their values (the base values are not in the adapter). Exit code 0; 1 for a failed " +
+            "round-trip check; 2 for bad usage or a bad input.");
         foreach (var option in merge.All.Append(reference))
             command.Options.Add(option);
         command.Action = new UnmergeAction(merge, reference);

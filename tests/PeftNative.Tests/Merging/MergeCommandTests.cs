@@ -1,9 +1,10 @@
 using System.Text.Json;
+using PeftNative.Cli.Commands;
 using PeftNative.Tests.Cli;
 
 namespace PeftNative.Tests.Merging;
 
-/// <summary>`peftnative merge` and `unmerge` out of process: bad usage exits 2 and bad input 1, each with one line on standard error and nothing written; the happy paths print the JSON summary and the round-trip report.</summary>
+/// <summary>`peftnative merge` and `unmerge` out of process: bad usage and bad input exit with ExitCodes.Usage / InputError, each with one line on standard error and nothing written; the happy paths print the JSON summary and the round-trip report.</summary>
 [TestFixture]
 public class MergeCommandTests
 {
@@ -29,17 +30,17 @@ public class MergeCommandTests
     [TestCase(new[] { "0.5*a +", "--model", "M", "--adapter", "a=A", "--out", "O" }, "bad expression")]
     [TestCase(new[] { "--model", "M", "--adapter", "A", "--out", "O", "--bogus" }, "--bogus")]
     public void BadUsage_ExitsTwoWithOneLine(string[] args, string reason) =>
-        CliProcess.AssertFails(CliProcess.Run(["merge", .. args]), 2, reason);
+        CliProcess.AssertFails(CliProcess.Run(["merge", .. args]), ExitCodes.Usage, reason);
 
     [Test]
     public void Unmerge_BadUsage_ExitsTwo() =>
-        CliProcess.AssertFails(CliProcess.Run("unmerge", "--model", "M", "--out", "O"), 2, "give exactly one --adapter DIR");
+        CliProcess.AssertFails(CliProcess.Run("unmerge", "--model", "M", "--out", "O"), ExitCodes.Usage, "give exactly one --adapter DIR");
 
     [Test]
     public void MissingModel_ExitsOneWithOneLine()
     {
         string output = Path.Combine(_root, "out");
-        CliProcess.AssertFails(CliProcess.Run("merge", "--model", Path.Combine(_root, "nope"), "--adapter", Gpt2("adapters/lora_a"), "--out", output), 1, "model directory not found");
+        CliProcess.AssertFails(CliProcess.Run("merge", "--model", Path.Combine(_root, "nope"), "--adapter", Gpt2("adapters/lora_a"), "--out", output), ExitCodes.InputError, "model directory not found");
         Assert.That(Directory.Exists(output), Is.False);
     }
 
@@ -48,7 +49,7 @@ public class MergeCommandTests
     {
         string output = Path.Combine(_root, "out");
         var run = CliProcess.Run("merge", "--model", Fixtures.ReferenceModel("llama-tiny/base"), "--adapter", Gpt2("adapters/lora_a"), "--out", output);
-        CliProcess.AssertFails(run, 1, "transformer.h.0.attn.c_attn");
+        CliProcess.AssertFails(run, ExitCodes.InputError, "transformer.h.0.attn.c_attn");
         Assert.That(Directory.Exists(output), Is.False);
         Assert.That(TestModels.Temporaries(output), Is.Empty);
     }
@@ -61,7 +62,7 @@ public class MergeCommandTests
         foreach (string f in Directory.GetFiles(Gpt2("base")))
             File.Copy(f, Path.Combine(model, Path.GetFileName(f)));
         var before = TestModels.Hashes(model);
-        CliProcess.AssertFails(CliProcess.Run("merge", "--model", model, "--adapter", Gpt2("adapters/lora_a"), "--out", Path.Combine(model, "m")), 1, "inputs are never written to");
+        CliProcess.AssertFails(CliProcess.Run("merge", "--model", model, "--adapter", Gpt2("adapters/lora_a"), "--out", Path.Combine(model, "m")), ExitCodes.InputError, "inputs are never written to");
         Assert.That(TestModels.Hashes(model), Is.EqualTo(before));
     }
 
