@@ -25,6 +25,8 @@ public static class Program
             EvalCommand.Create(),
             GenerateCommand.Create(),
             InspectCommand.Create(),
+            MergeCommand.Create(),
+            UnmergeCommand.Create(),
             SimilarityCommand.Create(),
             ScoreCommand.Create(),
         };

@@ -37,8 +37,12 @@ public static class ComposeCommand
             "sum (computed from the factors) and whether the adapters' A factors look like one initialisation. Exit code 0; 2 for a missing or broken input, a " +
             "refused composition or bad usage.")
         {
-            o.Expression, o.Adapters, o.Out, o.Method, o.Rank, o.Density, o.MajoritySign, o.SvdClamp, o.Seed, o.RawWeights, o.UnionTargets, o.Overwrite, o.Json,
+            o.Expression, o.Adapters, o.Out,
         };
+        foreach (var option in o.Composition.All)
+            command.Options.Add(option);
+        command.Options.Add(o.Overwrite);
+        command.Options.Add(o.Json);
         command.Action = new ComposeAction(o);
         return command;
     }
@@ -52,26 +56,7 @@ public static class ComposeCommand
 
         public Option<string?> Out { get; } = new("--out") { Description = "Directory to write the composed adapter to (required).", HelpName = "DIR" };
 
-        public Option<string?> Method { get; } = new("--method")
-        {
-            Description = "paper (default: the paper's parameter-space arithmetic), exact, svd, or a PEFT method: " +
-                string.Join(", ", Enum.GetValues<CompositionMethod>().Skip(3).Select(m => m.Name())) + ".",
-            HelpName = "M",
-        };
-
-        public Option<string?> Rank { get; } = new("--rank") { Description = "Target rank of the svd methods (default: the largest input rank).", HelpName = "R" };
-
-        public Option<string?> Density { get; } = new("--density") { Description = "Fraction kept by ties, dare and magnitude_prune, 0 < D <= 1 (default 1).", HelpName = "D" };
-
-        public Option<string?> MajoritySign { get; } = new("--majority-sign") { Description = "TIES sign election: total (default) or frequency.", HelpName = "total|frequency" };
-
-        public Option<string?> SvdClamp { get; } = new("--svd-clamp") { Description = "Clamp the SVD factors to this quantile of their absolute values, 0 < Q <= 1 (PEFT's svd_clamp).", HelpName = "Q" };
-
-        public Option<string?> Seed { get; } = new("--seed") { Description = "Seed of the DARE masks (default 0).", HelpName = "N" };
-
-        public Option<bool> RawWeights { get; } = new("--raw-weights") { Description = "Paper method: keep positive coefficients as written (default: rescale them to sum to 1, as the paper averages)." };
-
-        public Option<bool> UnionTargets { get; } = new("--union-targets") { Description = "Adapters with different target modules: compose the union (a missing module is a zero update) instead of refusing." };
+        public CompositionArguments Composition { get; } = new();
 
         public Option<bool> Overwrite { get; } = new("--overwrite") { Description = "Replace an adapter already in --out." };
 
@@ -120,86 +105,15 @@ public static class ComposeCommand
             return null;
         }
 
-        var options = new CompositionOptions { RawWeights = parse.GetValue(o.RawWeights), UnionTargets = parse.GetValue(o.UnionTargets) };
-        try
-        {
-            if (parse.GetValue(o.Method) is { } m)
-                options = options with { Method = CompositionMethodNames.Parse(m) };
-        }
-        catch (ArgumentException e)
-        {
-            usage = "--method: " + AdapterArguments.OneLine(e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal));
+        var options = o.Composition.TryParse(parse, out usage);
+        if (options is null)
             return null;
-        }
-        if (parse.GetValue(o.Rank) is { } rankText)
-        {
-            if (!int.TryParse(rankText, NumberStyles.None, CultureInfo.InvariantCulture, out int rank) || rank < 1)
-            {
-                usage = $"--rank needs a whole number >= 1, got '{rankText}'";
-                return null;
-            }
-            options = options with { Rank = rank };
-        }
-        if (parse.GetValue(o.Density) is { } densityText)
-        {
-            if (!TryParseDouble(densityText, out double density) || !(density > 0 && density <= 1))
-            {
-                usage = $"--density needs a number in (0, 1], got '{densityText}'";
-                return null;
-            }
-            options = options with { Density = density };
-        }
-        if (parse.GetValue(o.SvdClamp) is { } clampText)
-        {
-            if (!TryParseDouble(clampText, out double clamp) || !(clamp > 0 && clamp <= 1))
-            {
-                usage = $"--svd-clamp needs a quantile in (0, 1], got '{clampText}'";
-                return null;
-            }
-            options = options with { SvdClamp = clamp };
-        }
-        if (parse.GetValue(o.Seed) is { } seedText)
-        {
-            if (!ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed))
-            {
-                usage = $"--seed needs a whole number from 0 to {ulong.MaxValue}, got '{seedText}'";
-                return null;
-            }
-            options = options with { Seed = seed };
-        }
-        if (parse.GetValue(o.MajoritySign) is { } signText)
-        {
-            switch (signText.Trim().ToLowerInvariant())
-            {
-                case "total": options = options with { MajoritySign = MajoritySignMethod.Total }; break;
-                case "frequency": options = options with { MajoritySign = MajoritySignMethod.Frequency }; break;
-                default:
-                    usage = $"--majority-sign needs total or frequency, got '{signText}'";
-                    return null;
-            }
-        }
 
         string text = parse.GetValue(o.Expression) ?? "";
-        ModuleExpression expression;
-        try
-        {
-            expression = ModuleExpression.Parse(text);
-        }
-        catch (ExpressionSyntaxException e)
-        {
-            // the message's later lines draw a caret under the expression; one line is the rule here
-            usage = "bad expression: " + e.Message.Split('\n')[0];
+        if (CompositionArguments.TryParseExpression(text, adapters, out usage) is not { } parsed)
             return null;
-        }
-        var used = expression.AdapterNames();
-        var missing = used.Where(n => !adapters.Any(a => a.Name == n)).ToList();
-        if (missing.Count > 0)
-        {
-            usage = $"the expression uses {string.Join(", ", missing.Select(n => $"'{n}'"))} but no --adapter {missing[0]}=DIR is given";
-            return null;
-        }
-        var unused = adapters.Where(a => !used.Contains(a.Name)).Select(a => a.Name).ToList();
-        return new Request(text, expression, adapters.Where(a => used.Contains(a.Name)).ToList(), unused, outDir, options,
+        var (expression, used, unused) = parsed;
+        return new Request(text, expression, used, unused, outDir, options,
             parse.GetValue(o.Overwrite), parse.GetValue(o.Json));
     }
 
@@ -273,9 +187,6 @@ public static class ComposeCommand
             return (null, "diagnostics not computed: " + AdapterArguments.OneLine(e.Message));
         }
     }
-
-    private static bool TryParseDouble(string text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 
     private static int Fail(int code, string reason) => ExitCodes.Fail("compose", code, reason);
 

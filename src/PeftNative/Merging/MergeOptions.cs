@@ -21,4 +21,16 @@ public sealed record MergeOptions
 
     /// <summary>Receives one-line notices (backend fallback, removed stale temporaries); default standard error.</summary>
     public Action<string>? Diagnostics { get; init; }
+
+    /// <summary>
+    /// More directories the output must not be, contain or lie inside (besides the model's and the
+    /// adapter's own): e.g. the input adapters of a composed adapter, which has no directory.
+    /// </summary>
+    public IReadOnlyList<string> ProtectedDirectories { get; init; } = [];
+
+    /// <summary>fsync every file and directory before the output is published (default true; false leaves it to the page cache).</summary>
+    public bool Durable { get; init; } = true;
+
+    /// <summary>What to record as the adapter in peftnative_merge.json (default: its directory, or "composed adapter").</summary>
+    public string? AdapterDescription { get; init; }
 }

@@ -26,4 +26,10 @@ public sealed record MergeResult
 
     /// <summary>Non-finite values written, by tensor (only when allowed).</summary>
     public IReadOnlyDictionary<string, long> NonFiniteCounts { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The names of the tensors an adapter changed, in name order (what a round-trip report compares).</summary>
+    public IReadOnlyList<string> TouchedTensorNames { get; init; } = [];
+
+    /// <summary>Notices of the run (e.g. modules_to_save tensors an unmerge cannot restore).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
 }
