@@ -149,7 +149,7 @@ public static class DemoCommand
         summary.AddColumn("check");
         summary.AddColumn(new TableColumn("value").RightAligned());
         summary.AddRow("merge", $"{r.MergeTensorsTouched} tensors in {r.MergeSeconds * 1e3:F0} ms ({r.MergeBytesPerSecond / 1e9:F2} GB/s read+written)");
-        summary.AddRow("merged vs run-time logits", $"max rel. diff {r.MaxRelativeLogitDifference:E2} (<= {r.Tolerance:E0}: {(r.Agrees ? "agree" : "DISAGREE")})");
+        summary.AddRow("merged vs run-time logits", $"max rel. diff {r.MaxRelativeLogitDifference.ToString("0.00E+0", CultureInfo.InvariantCulture)} (<= {r.Tolerance.ToString("0E+0", CultureInfo.InvariantCulture)}: {(r.Agrees ? "agree" : "DISAGREE")})");
         summary.AddRow($"perplexity over {r.Tokens} tokens", $"{r.PerplexityBefore:F2} -> {r.PerplexityAfter:F2}");
         summary.AddRow("forward pass", $"prefill {r.PrefillTokensPerSecond:F0} tok/s, decode {r.DecodeTokensPerSecond:F0} tok/s");
         summary.AddRow("total", $"{r.TotalSeconds:F1} s");
