@@ -9,8 +9,8 @@ namespace PeftNative.Cli.Commands;
 /// perplexity of a text or token sequence with the model (and adapters), by
 /// <see cref="PerplexityEvaluator"/>'s sliding window. <c>--json</c> prints <c>perplexity</c>,
 /// <c>tokens</c> and <c>token_logprobs</c> (entry i: log p(tokens[i+1] | tokens before it in its window)).
-/// Exit codes: 0; 1 for a missing or broken input (model, adapter, tokenizer, file, ids outside
-/// the vocabulary); 2 on bad usage.
+/// Exit codes: 0; 2 for a missing or broken input (model, adapter, tokenizer, file, ids outside
+/// the vocabulary) or bad usage.
 /// </summary>
 public static class EvalCommand
 {
@@ -28,7 +28,7 @@ public static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object: perplexity, log_likelihood, scored_tokens, ctx, stride, windows, tokens, token_logprobs." };
         var command = new Command("eval",
             "Perplexity of a text or token sequence under the model with its adapters (merged, or at run time with --runtime), over a sliding window " +
-            "as Hugging Face's perplexity recipe does. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
+            "as Hugging Face's perplexity recipe does. Exit code 0; 2 for a missing or broken input or bad usage.");
         model.AddTo(command);
         foreach (Option o in (Option[])[text, tokens, tokenFile, ctx, stride, json])
             command.Options.Add(o);

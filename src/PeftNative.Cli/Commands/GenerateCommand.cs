@@ -11,7 +11,7 @@ namespace PeftNative.Cli.Commands;
 /// greedy decoding with a KV cache (<see cref="GreedyGenerator"/>), stopping at N new tokens, at the
 /// model's end-of-sequence token (config.json eos_token_id, else the tokenizer's), or when the
 /// model's maximum length is reached. Prints the prompt and its continuation as text when the model
-/// has a tokenizer, else the new token ids. Exit codes: 0; 1 for a missing or broken input; 2 on bad usage.
+/// has a tokenizer, else the new token ids. Exit codes: 0; 2 for a missing or broken input or bad usage.
 /// </summary>
 public static class GenerateCommand
 {
@@ -27,7 +27,7 @@ public static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, tokens (new), text (the new tokens as text without special tokens, null without a tokenizer), stop_reason." };
         var command = new Command("generate",
             "Greedy generation with a KV cache: each new token is the most likely one. Stops at --max-new-tokens, at the end-of-sequence token, or at " +
-            "the model's maximum length. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
+            "the model's maximum length. Exit code 0; 2 for a missing or broken input or bad usage.");
         model.AddTo(command);
         prompt.AddTo(command);
         foreach (Option o in (Option[])[maxNew, ignoreEos, json])

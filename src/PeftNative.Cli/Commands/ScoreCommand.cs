@@ -12,8 +12,8 @@ namespace PeftNative.Cli.Commands;
 /// the log-likelihood of each continuation after the prompt (<see cref="ChoiceScorer"/>): sum, mean
 /// per token and token count of each, and the best one, by the highest sum. Text choices are
 /// tokenized as they follow the prompt (see <see cref="TextTokenizer.EncodeContinuation"/>) and kept
-/// exactly as written: a leading space belongs to the choice. Exit codes: 0; 1 for a missing or
-/// broken input; 2 on bad usage.
+/// exactly as written: a leading space belongs to the choice. Exit codes: 0; 2 for a missing or
+/// broken input or bad usage.
 /// </summary>
 public static class ScoreCommand
 {
@@ -29,7 +29,7 @@ public static class ScoreCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object: prompt_tokens, best, best_by, and per choice text, tokens, sum, mean, token_count, token_logprobs." };
         var command = new Command("score",
             "Score continuations of a prompt by their log-likelihood under the model (sum of the continuation tokens' log-probabilities; mean per token and " +
-            "token count reported too) and name the best, by the highest sum. Exit code 0; 1 for a missing or broken input; 2 on bad usage.");
+            "token count reported too) and name the best, by the highest sum. Exit code 0; 2 for a missing or broken input or bad usage.");
         model.AddTo(command);
         prompt.AddTo(command);
         foreach (Option o in (Option[])[choices, choiceTokens, json])

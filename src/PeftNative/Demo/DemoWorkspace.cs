@@ -102,10 +102,11 @@ public sealed class DemoWorkspace
             ["hidden_act"] = "silu",
             ["tie_word_embeddings"] = false,
             ["torch_dtype"] = "float32",
-            ["bos_token_id"] = 1,
-            ["eos_token_id"] = 2,
+            ["bos_token_id"] = EndOfText,
+            ["eos_token_id"] = EndOfText,
         };
         File.WriteAllText(Path.Combine(ModelDirectory, "config.json"), PythonJson.Serialize(config) + "\n");
+        WriteTokenizer();
 
         var random = new DemoRandom(0x5EED_0001UL);
         var tensors = new List<SafetensorsEntry>();
@@ -136,6 +137,46 @@ public sealed class DemoWorkspace
         Add("lm_head.weight", random.Fill(s.VocabSize * s.HiddenSize, Init(s.HiddenSize)), s.VocabSize, s.HiddenSize);
         SafetensorsWriter.Write(Path.Combine(ModelDirectory, "model.safetensors"), tensors,
             new Dictionary<string, string> { ["format"] = "pt" }, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Id of <c>&lt;|endoftext|&gt;</c> in the demo tokenizer (BOS and EOS).</summary>
+    public const int EndOfText = 256;
+
+    // A byte-level BPE with no merges (GPT-2's byte-to-unicode alphabet, token id = byte value), so
+    // that text prompts work on the demo model: every text encodes, one token per byte. Ids above
+    // <|endoftext|> are placeholders the random model may still generate.
+    private void WriteTokenizer()
+    {
+        var vocab = new JsonObject();
+        string[] alphabet = ByteLevelAlphabet();
+        for (int b = 0; b < 256; b++)
+            vocab[alphabet[b]] = b;
+        vocab["<|endoftext|>"] = EndOfText;
+        for (int id = EndOfText + 1; id < Shape.VocabSize; id++)
+            vocab[$"<|unused{id}|>"] = id;
+        File.WriteAllText(Path.Combine(ModelDirectory, "vocab.json"), vocab.ToJsonString() + "\n");
+        File.WriteAllText(Path.Combine(ModelDirectory, "merges.txt"), "#version: 0.2\n");
+        var tokenizerConfig = new JsonObject
+        {
+            ["add_bos_token"] = false,
+            ["bos_token"] = "<|endoftext|>",
+            ["eos_token"] = "<|endoftext|>",
+            ["model_max_length"] = Shape.MaxPositions,
+        };
+        File.WriteAllText(Path.Combine(ModelDirectory, "tokenizer_config.json"), PythonJson.Serialize(tokenizerConfig) + "\n");
+    }
+
+    // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest map to U+0100 upwards.
+    private static string[] ByteLevelAlphabet()
+    {
+        var map = new string[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            map[b] = ((char)(printable ? b : next++)).ToString();
+        }
+        return map;
     }
 
     private void WriteAdapter(DemoAdapterSpec spec, CancellationToken cancellationToken)
