@@ -52,6 +52,7 @@ public static class DemoCommand
             DemoReport report;
             try
             {
+                DemoWorkspace.EnsureFree(root);   // before any progress line, so a refusal is one line
                 // Steps go to standard error so that --json output stays one clean object.
                 report = DemoRunner.Run(options, new SynchronousProgress(line => { if (!asJson) Console.Error.WriteLine($"demo: {line}"); }));
             }

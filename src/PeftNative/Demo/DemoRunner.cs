@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PeftNative.Adapters;
 using PeftNative.Backends;
 using PeftNative.Composition;
+using PeftNative.Evaluation;
 using PeftNative.Merging;
 using PeftNative.Models.Transformer;
 
@@ -135,21 +136,10 @@ public static class DemoRunner
         for (int i = 0; i < tokens.Length - 1; i++)
         {
             model.Forward(tokens.AsSpan(i, 1), cache, logits, cancellationToken);
-            sum += LogSoftmaxAt(logits, tokens[i + 1]);
+            sum += LogitMath.LogProbability(logits, tokens[i + 1], "demo");
         }
         seconds = clock.Elapsed.TotalSeconds;
         return Math.Exp(-sum / (tokens.Length - 1));
-    }
-
-    private static double LogSoftmaxAt(ReadOnlySpan<float> logits, int index)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float v in logits)
-            max = Math.Max(max, v);
-        double sum = 0;
-        foreach (float v in logits)
-            sum += Math.Exp(v - max);
-        return logits[index] - max - Math.Log(sum);
     }
 
     private static double MaxRelativeDifference(float[] x, float[] y)

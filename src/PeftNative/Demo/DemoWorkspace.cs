@@ -73,14 +73,21 @@ public sealed class DemoWorkspace
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         var workspace = new DemoWorkspace(Path.GetFullPath(root), shape ?? new DemoModelShape());
-        foreach (string sub in new[] { "model", "adapters", "composed", "merged" })
-            if (Directory.Exists(Path.Combine(workspace.Root, sub)))
-                throw new IOException($"{Path.Combine(workspace.Root, sub)} already exists: give the demo an empty directory");
+        EnsureFree(workspace.Root);
         Directory.CreateDirectory(workspace.ModelDirectory);
         workspace.WriteModel(cancellationToken);
         foreach (var spec in AdapterSpecs)
             workspace.WriteAdapter(spec, cancellationToken);
         return workspace;
+    }
+
+    /// <summary>Throws when <paramref name="root"/> already holds demo files (the demo never overwrites).</summary>
+    /// <exception cref="IOException">A demo subdirectory exists.</exception>
+    public static void EnsureFree(string root)
+    {
+        foreach (string sub in new[] { "model", "adapters", "composed", "merged" })
+            if (Directory.Exists(Path.Combine(Path.GetFullPath(root), sub)))
+                throw new IOException($"{Path.Combine(Path.GetFullPath(root), sub)} already exists: give the demo an empty directory");
     }
 
     private void WriteModel(CancellationToken cancellationToken)
