@@ -218,6 +218,14 @@ internal static class PythonJson
     }
 
     /// <summary>A string as json.dumps(ensure_ascii=True) writes it.</summary>
+    /// <summary>A string as a JSON string literal (quotes and escapes), e.g. for error messages.</summary>
+    internal static string Quote(string s)
+    {
+        var sb = new StringBuilder(s.Length + 2);
+        WriteString(sb, s);
+        return sb.ToString();
+    }
+
     internal static void WriteString(StringBuilder sb, string s)
     {
         sb.Append('"');

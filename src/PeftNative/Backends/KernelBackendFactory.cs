@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
@@ -47,10 +48,14 @@ public static class KernelBackendFactory
                 // "cuda" explicitly reports why it cannot run).
                 if (CudaBackend.IsAvailable(out _))
                     return new CudaBackend();
-                if (IlgpuBackend.IsCudaAvailable(out string? noGpu))
-                    return new IlgpuBackend(threads, IlgpuAcceleratorKind.Cuda);
-                if (IlgpuBackend.CudaDeviceFound)
-                    diagnostics($"peftnative: ilgpu cannot use the GPU ({FirstLine(noGpu)})");
+                // ILGPU compiles kernels at run time: never in a NativeAOT process (the C ABI library).
+                if (RuntimeFeature.IsDynamicCodeSupported)
+                {
+                    if (IlgpuBackend.IsCudaAvailable(out string? noGpu))
+                        return new IlgpuBackend(threads, IlgpuAcceleratorKind.Cuda);
+                    if (IlgpuBackend.CudaDeviceFound)
+                        diagnostics($"peftnative: ilgpu cannot use the GPU ({FirstLine(noGpu)})");
+                }
                 if (NativeCpuBackend.IsAvailable(out string? reason))
                     return new NativeCpuBackend(threads);
                 diagnostics($"peftnative: native-cpu backend unavailable ({FirstLine(reason)}); using managed");

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -26,6 +27,6 @@ internal static class MergeProvenance
             ["tensors_touched"] = new JsonArray([.. touched.Order(StringComparer.Ordinal).Select(t => (JsonNode)t)]),
             ["peftnative_version"] = typeof(MergeProvenance).Assembly.GetName().Version?.ToString(),
         };
-        return JsonSerializer.SerializeToUtf8Bytes(json, new JsonSerializerOptions { WriteIndented = true });
+        return Encoding.UTF8.GetBytes(PythonJson.Serialize(json) + "\n");
     }
 }

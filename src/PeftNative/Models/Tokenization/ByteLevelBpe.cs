@@ -66,9 +66,9 @@ internal static class ByteLevelBpe
             foreach (var p in doc.RootElement.EnumerateObject())
             {
                 if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
-                    throw new TokenizerFormatException(path, $"token {JsonSerializer.Serialize(p.Name)} has id {p.Value.GetRawText()}, not a whole number >= 0");
+                    throw new TokenizerFormatException(path, $"token {PythonJson.Quote(p.Name)} has id {p.Value.GetRawText()}, not a whole number >= 0");
                 if (!ids.Add(id))
-                    throw new TokenizerFormatException(path, $"id {id} is given to two tokens (the second is {JsonSerializer.Serialize(p.Name)})");
+                    throw new TokenizerFormatException(path, $"id {id} is given to two tokens (the second is {PythonJson.Quote(p.Name)})");
                 vocab[p.Name] = id;
             }
         }
@@ -93,7 +93,7 @@ internal static class ByteLevelBpe
                 continue;
             int space = line.IndexOf(' ', StringComparison.Ordinal);
             if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0)
-                throw new TokenizerFormatException(path, $"line {lineNumber} is not a merge \"a b\": {JsonSerializer.Serialize(line.Length > 80 ? line[..80] : line)}");
+                throw new TokenizerFormatException(path, $"line {lineNumber} is not a merge \"a b\": {PythonJson.Quote(line.Length > 80 ? line[..80] : line)}");
             merges.Add(line);
         }
         return merges;

@@ -58,7 +58,7 @@ internal static class TokenizerJson
         foreach (var (token, idNode) in vocabObject)
         {
             if (idNode is not JsonValue idValue || !idValue.TryGetValue(out int id) || id < 0)
-                throw new TokenizerFormatException(path, $"model.vocab: token {JsonSerializer.Serialize(token)} has no whole-number id");
+                throw new TokenizerFormatException(path, $"model.vocab: token {PythonJson.Quote(token)} has no whole-number id");
             vocab[token] = id;
         }
         var merges = new List<string>();
