@@ -42,7 +42,7 @@ public static class BenchCommand
         };
         var backend = new Option<string?>("--backend")
         {
-            Description = "native-cpu, managed or reference (reference: 512x512 only, it is slow). Default: every available CPU backend (native-cpu when libpeft_native loads, and managed).",
+            Description = "native-cpu, managed, reference (512x512 only, it is slow), ilgpu (a GPU, else its CPU accelerator) or cuda. Default: every available CPU backend (native-cpu when libpeft_native loads, and managed), plus cuda and ilgpu on a GPU.",
             HelpName = "NAME",
         };
         var threads = new Option<string?>("--threads")

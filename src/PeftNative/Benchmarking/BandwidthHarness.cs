@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PeftNative.Backends;
+using PeftNative.Backends.Cuda;
 using PeftNative.Backends.Ilgpu;
 using PeftNative.Backends.Managed;
 using PeftNative.Backends.NativeCpu;
@@ -305,6 +306,8 @@ public static class BandwidthHarness
                 else
                     notes.Add($"native-cpu skipped: {reason}");
                 backends.Add(new ManagedBackend(threads));
+                if (CudaBackend.IsAvailable(out _))
+                    backends.Add(new CudaBackend());
                 if (IlgpuBackend.IsCudaAvailable(out _))
                     backends.Add(new IlgpuBackend(threads, IlgpuAcceleratorKind.Cuda));
                 return backends;
@@ -326,6 +329,11 @@ public static class BandwidthHarness
                         break;
                     case "ilgpu":
                         backends.Add(new IlgpuBackend(threads));
+                        break;
+                    case "cuda":
+                        if (!CudaBackend.IsAvailable(out string? noCuda))
+                            throw new ArgumentException($"bench: backend cuda is unavailable: {noCuda}");
+                        backends.Add(new CudaBackend());
                         break;
                     default:
                         throw new ArgumentException($"bench: unknown backend '{name}' (expected {string.Join(", ", BenchOptions.KnownBackends)})");

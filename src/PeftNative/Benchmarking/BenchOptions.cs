@@ -11,15 +11,15 @@ public sealed record BenchOptions
     public const long GiB = 1L << 30;
 
     /// <summary>Backend names the harness knows.</summary>
-    public static IReadOnlyList<string> KnownBackends { get; } = ["native-cpu", "managed", "reference", "ilgpu"];
+    public static IReadOnlyList<string> KnownBackends { get; } = ["native-cpu", "managed", "reference", "ilgpu", "cuda"];
 
     /// <summary>Fewer cases (<see cref="BenchCase.QuickMatrix"/>), fewer timed runs, shorter probes.</summary>
     public bool Quick { get; init; }
 
     /// <summary>
-    /// Backends to measure, by name ("native-cpu", "managed", "reference", "ilgpu"). Null or empty: every
-    /// available CPU backend (native-cpu when libpeft_native loads, and managed), plus ilgpu when it
-    /// finds a CUDA GPU (its timings include the copies to and from the device). A backend named
+    /// Backends to measure, by name ("native-cpu", "managed", "reference", "ilgpu", "cuda"). Null or empty:
+    /// every available CPU backend (native-cpu when libpeft_native loads, and managed), plus cuda and
+    /// ilgpu when they find a GPU (their timings include the copies to and from the device). A backend named
     /// here that cannot be created makes <see cref="BandwidthHarness.Run"/> throw.
     /// </summary>
     public IReadOnlyList<string>? Backends { get; init; }
