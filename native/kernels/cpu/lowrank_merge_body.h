@@ -15,14 +15,24 @@
 PN_ALWAYS_INLINE void mg_tile(int32_t WD, void* w, int64_t ld, const float* bp, const float* ap,
                               int64_t R)
 {
-    /* The rank-R product is accumulated from zero and W added at the end, so the FMA chains do
-     * not wait for W (prefetched by the caller); W is still read once and rounded once. */
+    /* The rank-R product is accumulated apart from W and W added at the end, so the FMA chains
+     * do not wait for W (prefetched by the caller); W is still read once and rounded once. */
     VF acc[PN_MR][PN_NV];
-#pragma GCC unroll 16
-    for (int i = 0; i < PN_MR; i++)
+    {
+        /* Rank step 0 is a plain product rather than an FMA onto zeroed registers: the same
+         * value (an exact -0 product stays -0, as in the float64 reference), without the 12
+         * register clears per tile (1-2% less CPU time at r = 8 on Zen 1). */
+        VF a[PN_NV];
 #pragma GCC unroll 8
-        for (int v = 0; v < PN_NV; v++) acc[i][v] = vzero();
-    for (int64_t k = 0; k < R; k++) {
+        for (int v = 0; v < PN_NV; v++) a[v] = vload_f32a(ap + v * VLEN);
+#pragma GCC unroll 16
+        for (int i = 0; i < PN_MR; i++) {
+            const VF b = vset1(bp[i]);
+#pragma GCC unroll 8
+            for (int v = 0; v < PN_NV; v++) acc[i][v] = vmul(b, a[v]);
+        }
+    }
+    for (int64_t k = 1; k < R; k++) {
         VF a[PN_NV];
 #pragma GCC unroll 8
         for (int v = 0; v < PN_NV; v++) a[v] = vload_f32a(ap + k * MG_NR + v * VLEN);
