@@ -10,7 +10,7 @@ internal static class ExceptionStatus
     {
         ContextException c when c.InnerException is { } inner => Of(inner),
         OutOfMemoryException or InsufficientExecutionStackException => ApiStatus.OutOfMemory,
-        NotImplementedException or PlatformNotSupportedException or NotSupportedException or DllNotFoundException => ApiStatus.Unsupported,
+        PlatformNotSupportedException or NotSupportedException or DllNotFoundException => ApiStatus.Unsupported,
         // FileFormatException is an IOException: the more specific answer first.
         FileFormatException or InvalidDataException or NonFiniteMergeException => ApiStatus.InvalidData,
         IOException or UnauthorizedAccessException => ApiStatus.Io,

@@ -13,7 +13,7 @@ internal static class MergeOperation
 
     /// <exception cref="ArgumentException">An unknown dtype code.</exception>
     /// <exception cref="IOException">A missing or unreadable input, or an output that cannot be written.</exception>
-    /// <exception cref="NotImplementedException">This build has no merger yet.</exception>
+    /// <exception cref="FileFormatException">A bad model or adapter file, or a module that does not fit the model.</exception>
     public static void Run(string modelDirectory, string adapterDirectory, string outputDirectory, int dtype, int threads)
     {
         DType? outputDType = dtype switch

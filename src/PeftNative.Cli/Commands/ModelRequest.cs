@@ -54,7 +54,7 @@ internal sealed record ModelRequest(string ModelDirectory, string? ExpressionTex
             return new LoadedModel(dir, model, adapters, composed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException
-            or NotImplementedException or NotSupportedException)
+            or NotSupportedException)
         {
             composed?.Dispose();
             AdapterArguments.DisposeAll(adapters);

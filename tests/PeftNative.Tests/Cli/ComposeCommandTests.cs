@@ -70,7 +70,7 @@ public class ComposeCommandTests
         }
     }
 
-    // ---- below: need AdapterComposer.Compose and CompositionResult.Save (contract stubs until the composer lands) ----
+    // ---- below: runs that compose and save ----
 
     [Test]
     public void Paper_WritesTheAdapter_AndWarnsAboutUnrelatedAFactors()
