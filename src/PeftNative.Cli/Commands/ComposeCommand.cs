@@ -86,7 +86,9 @@ public static class ComposeCommand
 
     private static Request? ParseRequest(ParseResult parse, ComposeOptions o, out string? usage)
     {
-        usage = null;
+        usage = CompositionArguments.UnknownOptionAsExpression(parse.GetValue(o.Expression), Usage);
+        if (usage is not null)
+            return null;
         var adapters = AdapterArguments.TryParse(parse.GetValue(o.Adapters), out string? adapterError);
         if (adapters is null)
         {

@@ -105,6 +105,14 @@ internal sealed class CompositionArguments
     }
 
     /// <summary>
+    /// System.CommandLine puts an unknown option where an EXPR argument may stand; this says so
+    /// (one line, with the command's usage) instead of reporting it as a bad expression. Null when
+    /// <paramref name="text"/> is not option-like.
+    /// </summary>
+    public static string? UnknownOptionAsExpression(string? text, string usage) =>
+        text is not null && text.StartsWith("--", StringComparison.Ordinal) ? $"unknown option '{text}' ({usage})" : null;
+
+    /// <summary>
     /// Parses <paramref name="text"/> and checks that every adapter it names is among
     /// <paramref name="adapters"/>; returns the expression, the adapters it uses and the names given
     /// but unused, or null and a one-line reason.

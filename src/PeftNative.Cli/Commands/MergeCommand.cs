@@ -54,8 +54,8 @@ public static class MergeCommand
                 return Fail(ExitCodes.Usage, usage!);
             string[] adapterValues = parse.GetValue(merge.Adapters) ?? [];
             string? text = parse.GetValue(expression);
-            if (text is not null && text.StartsWith("--", StringComparison.Ordinal))
-                return Fail(ExitCodes.Usage, $"unknown option '{text}' ({Usage})"); // an unknown option lands in the optional EXPR
+            if (CompositionArguments.UnknownOptionAsExpression(text, Usage) is { } unknown)
+                return Fail(ExitCodes.Usage, unknown);
             if (text is null)
             {
                 if (adapterValues.Length != 1)

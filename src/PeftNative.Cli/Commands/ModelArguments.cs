@@ -49,11 +49,10 @@ internal sealed class ModelArguments
     public ModelRequest? TryParse(ParseResult parse, string usage, out string? error)
     {
         error = null;
-        // An unknown option lands in the optional EXPR slot; report it as what it is.
         string? text = parse.GetValue(Expression);
-        if (text is not null && text.StartsWith("--", StringComparison.Ordinal))
+        if (CompositionArguments.UnknownOptionAsExpression(text, usage) is { } unknown)
         {
-            error = $"unknown option '{text}' ({usage})";
+            error = unknown;
             return null;
         }
         string? model = parse.GetValue(Model);
@@ -110,23 +109,8 @@ internal sealed class ModelArguments
             error = "--method: " + AdapterArguments.OneLine(e.Message.Replace(" (Parameter 'name')", "", StringComparison.Ordinal));
             return null;
         }
-        ModuleExpression expression;
-        try
-        {
-            expression = ModuleExpression.Parse(text);
-        }
-        catch (ExpressionSyntaxException e)
-        {
-            error = "bad expression: " + e.Message.Split('\n')[0];
+        if (CompositionArguments.TryParseExpression(text, adapters, out error) is not { } parsed)
             return null;
-        }
-        var used = expression.AdapterNames();
-        var missing = used.Where(n => !adapters.Any(a => a.Name == n)).ToList();
-        if (missing.Count > 0)
-        {
-            error = $"the expression uses {string.Join(", ", missing.Select(n => $"'{n}'"))} but no --adapter {missing[0]}=DIR is given";
-            return null;
-        }
-        return new ModelRequest(model, text, expression, adapters.Where(a => used.Contains(a.Name)).ToList(), method, runtime, threads);
+        return new ModelRequest(model, text, parsed.Expression, parsed.Used, method, runtime, threads);
     }
 }

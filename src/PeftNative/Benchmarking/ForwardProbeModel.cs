@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
+using PeftNative.Models;
 using PeftNative.SafeTensors;
 
 namespace PeftNative.Benchmarking;
@@ -69,16 +70,7 @@ public static class ForwardProbeModel
     private static (JsonObject, List<(string Name, long[] Shape, bool Norm)>) Llama()
     {
         const int d = 768, layers = 12, heads = 12, kvHeads = 4, inner = 2048, vocab = 32000, hd = d / heads;
-        var t = new List<(string, long[], bool)> { ("model.embed_tokens.weight", [vocab, d], false) };
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"model.layers.{l}";
-            t.AddRange([($"{p}.input_layernorm.weight", [d], true), ($"{p}.self_attn.q_proj.weight", [d, d], false),
-                ($"{p}.self_attn.k_proj.weight", [kvHeads * hd, d], false), ($"{p}.self_attn.v_proj.weight", [kvHeads * hd, d], false),
-                ($"{p}.self_attn.o_proj.weight", [d, d], false), ($"{p}.post_attention_layernorm.weight", [d], true),
-                ($"{p}.mlp.gate_proj.weight", [inner, d], false), ($"{p}.mlp.up_proj.weight", [inner, d], false), ($"{p}.mlp.down_proj.weight", [d, inner], false)]);
-        }
-        t.AddRange([("model.norm.weight", [d], true), ("lm_head.weight", [vocab, d], false)]);
+        var t = LlamaCheckpointLayout.Tensors(d, inner, layers, kvHeads * hd, vocab).Select(x => (x.Name, x.Shape, x.Shape.Length == 1)).ToList();
         var config = new JsonObject
         {
             ["model_type"] = "llama", ["hidden_size"] = d, ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads,

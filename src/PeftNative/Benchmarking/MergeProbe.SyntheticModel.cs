@@ -1,4 +1,5 @@
 using PeftNative.Adapters;
+using PeftNative.Models;
 using PeftNative.SafeTensors;
 
 namespace PeftNative.Benchmarking;
@@ -39,25 +40,8 @@ public static partial class MergeProbe
             return PeftAdapter.Create(config, modules);
         }
 
-        private static IEnumerable<(string Name, long[] Shape)> Shapes(MergeProbeOptions o)
-        {
-            yield return ("model.embed_tokens.weight", [o.Vocab, o.Hidden]);
-            for (int i = 0; i < o.Layers; i++)
-            {
-                string p = $"model.layers.{i}.";
-                yield return (p + "self_attn.q_proj.weight", [o.Hidden, o.Hidden]);
-                yield return (p + "self_attn.k_proj.weight", [o.KeyValue, o.Hidden]);
-                yield return (p + "self_attn.v_proj.weight", [o.KeyValue, o.Hidden]);
-                yield return (p + "self_attn.o_proj.weight", [o.Hidden, o.Hidden]);
-                yield return (p + "mlp.gate_proj.weight", [o.Intermediate, o.Hidden]);
-                yield return (p + "mlp.up_proj.weight", [o.Intermediate, o.Hidden]);
-                yield return (p + "mlp.down_proj.weight", [o.Hidden, o.Intermediate]);
-                yield return (p + "input_layernorm.weight", [o.Hidden]);
-                yield return (p + "post_attention_layernorm.weight", [o.Hidden]);
-            }
-            yield return ("model.norm.weight", [o.Hidden]);
-            yield return ("lm_head.weight", [o.Vocab, o.Hidden]);
-        }
+        private static IEnumerable<(string Name, long[] Shape)> Shapes(MergeProbeOptions o) =>
+            LlamaCheckpointLayout.Tensors(o.Hidden, o.Intermediate, o.Layers, o.KeyValue, o.Vocab);
 
         private static void Fill(Stream stream, long[] shape, int seed, CancellationToken token)
         {

@@ -11,10 +11,7 @@ internal sealed class DemoRandom(ulong seed)
     /// <summary>The next value, uniform in [-1, 1).</summary>
     public float NextSigned()
     {
-        ulong z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        z ^= z >> 31;
+        ulong z = SplitMix64.Next(ref _state);
         return (float)((z >> 40) * (1.0 / (1UL << 23)) - 1.0);
     }
 

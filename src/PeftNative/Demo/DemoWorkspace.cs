@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PeftNative.Adapters;
+using PeftNative.Models;
 using PeftNative.SafeTensors;
 
 namespace PeftNative.Demo;
@@ -126,22 +127,14 @@ public sealed class DemoWorkspace
         }
         // Uniform(-a, a) with a = sqrt(3 / fan_in): unit-variance activations, so logits stay O(1).
         float Init(int fanIn) => MathF.Sqrt(3f / fanIn);
-        Add("model.embed_tokens.weight", random.Fill(s.VocabSize * s.HiddenSize, 1f), s.VocabSize, s.HiddenSize);
-        for (int l = 0; l < s.Layers; l++)
+        foreach (var (name, shape) in LlamaCheckpointLayout.Tensors(s.HiddenSize, s.IntermediateSize, s.Layers, s.KeyValueSize, s.VocabSize))
         {
-            string p = $"model.layers.{l}.";
-            Add(p + "input_layernorm.weight", random.Fill(s.HiddenSize, 0.1f, 1f), s.HiddenSize);
-            Add(p + "self_attn.q_proj.weight", random.Fill(s.HiddenSize * s.HiddenSize, Init(s.HiddenSize)), s.HiddenSize, s.HiddenSize);
-            Add(p + "self_attn.k_proj.weight", random.Fill(s.KeyValueSize * s.HiddenSize, Init(s.HiddenSize)), s.KeyValueSize, s.HiddenSize);
-            Add(p + "self_attn.v_proj.weight", random.Fill(s.KeyValueSize * s.HiddenSize, Init(s.HiddenSize)), s.KeyValueSize, s.HiddenSize);
-            Add(p + "self_attn.o_proj.weight", random.Fill(s.HiddenSize * s.HiddenSize, Init(s.HiddenSize)), s.HiddenSize, s.HiddenSize);
-            Add(p + "post_attention_layernorm.weight", random.Fill(s.HiddenSize, 0.1f, 1f), s.HiddenSize);
-            Add(p + "mlp.gate_proj.weight", random.Fill(s.IntermediateSize * s.HiddenSize, Init(s.HiddenSize)), s.IntermediateSize, s.HiddenSize);
-            Add(p + "mlp.up_proj.weight", random.Fill(s.IntermediateSize * s.HiddenSize, Init(s.HiddenSize)), s.IntermediateSize, s.HiddenSize);
-            Add(p + "mlp.down_proj.weight", random.Fill(s.HiddenSize * s.IntermediateSize, Init(s.IntermediateSize)), s.HiddenSize, s.IntermediateSize);
+            int count = (int)shape.Aggregate(1L, (x, y) => x * y);
+            float[] values = shape.Length == 1 ? random.Fill(count, 0.1f, 1f)             // norms: 1 + noise
+                : name == LlamaCheckpointLayout.EmbeddingName ? random.Fill(count, 1f)
+                : random.Fill(count, Init((int)shape[1]));
+            Add(name, values, shape);
         }
-        Add("model.norm.weight", random.Fill(s.HiddenSize, 0.1f, 1f), s.HiddenSize);
-        Add("lm_head.weight", random.Fill(s.VocabSize * s.HiddenSize, Init(s.HiddenSize)), s.VocabSize, s.HiddenSize);
         SafetensorsWriter.Write(Path.Combine(ModelDirectory, "model.safetensors"), tensors,
             new Dictionary<string, string> { ["format"] = "pt" }, cancellationToken: cancellationToken);
     }

@@ -15,35 +15,7 @@ internal static class FactorMatrices
         if (tensor.Rank != 2)
             throw new ArgumentException($"expected a 2-D tensor, got {tensor.ShapeText}", nameof(tensor));
         int rows = checked((int)tensor.Shape[0]), cols = checked((int)tensor.Shape[1]);
-        return Matrix<double>.Build.Dense(cols, rows, ToDoubles(tensor));
-    }
-
-    /// <summary>Every element widened exactly to float64, in storage order.</summary>
-    public static unsafe double[] ToDoubles(Tensor tensor)
-    {
-        var r = new double[checked((int)tensor.ElementCount)];
-        nint p = tensor.Pointer;
-        switch (tensor.DType)
-        {
-            case DType.F32:
-                var f = new ReadOnlySpan<float>((void*)p, r.Length);
-                for (int i = 0; i < r.Length; i++)
-                    r[i] = f[i];
-                break;
-            case DType.F16:
-                var h = new ReadOnlySpan<Half>((void*)p, r.Length);
-                for (int i = 0; i < r.Length; i++)
-                    r[i] = (double)h[i];
-                break;
-            case DType.BF16:
-                var b = new ReadOnlySpan<ushort>((void*)p, r.Length);
-                for (int i = 0; i < r.Length; i++)
-                    r[i] = BitConverter.UInt32BitsToSingle((uint)b[i] << 16);
-                break;
-            default:
-                throw new ArgumentException($"tensor dtype {tensor.DType} is not F32, F16 or BF16", nameof(tensor));
-        }
-        return r;
+        return Matrix<double>.Build.Dense(cols, rows, Composition.FactorMatrices.ToDoubles(tensor));
     }
 
     /// <summary>Frobenius inner product sum_ij x_ij y_ij of two matrices of one shape.</summary>

@@ -27,7 +27,7 @@ internal sealed class Ia3ModuleUpdates : ModuleUpdates
         }
         var deltas = modules.Select(m =>
         {
-            var d = FactorMatrices.ToDoubles(m.Vector);
+            var d = Composition.FactorMatrices.ToDoubles(m.Vector);
             for (int j = 0; j < d.Length; j++)
                 d[j] -= 1.0;
             return d;

@@ -82,8 +82,8 @@ internal sealed class LoraModuleUpdates : ModuleUpdates
         int row = 0;
         foreach (var m in modules)
         {
-            FactorMatrices.ToDoubles(m.A).CopyTo(stackedA, (long)row * inF);
-            var b = FactorMatrices.ToDoubles(m.B);
+            Composition.FactorMatrices.ToDoubles(m.A).CopyTo(stackedA, (long)row * inF);
+            var b = Composition.FactorMatrices.ToDoubles(m.B);
             for (int i = 0; i < outF; i++)
                 for (int j = 0; j < m.Rank; j++)
                     stackedBT[(long)(row + j) * outF + i] = b[(long)i * m.Rank + j];

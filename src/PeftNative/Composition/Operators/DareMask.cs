@@ -24,7 +24,7 @@ namespace PeftNative.Composition.Operators;
 /// </remarks>
 public static class DareMask
 {
-    private const ulong Golden = 0x9E3779B97F4A7C15;
+    private const ulong Golden = SplitMix64.Golden;
     private const ulong FnvOffset = 0xCBF29CE484222325;
     private const ulong FnvPrime = 0x100000001B3;
     private const double TwoToMinus53 = 1.0 / (1UL << 53);
@@ -45,11 +45,11 @@ public static class DareMask
             h ^= b;
             h *= FnvPrime;
         }
-        return Mix(h);
+        return SplitMix64.Mix(h);
     }
 
     /// <summary>hash64(seed, stream, index) of the class formula: the raw 64-bit draw for one element.</summary>
-    public static ulong Hash(ulong seed, ulong stream, ulong index) => Mix(StreamKey(seed, stream) + (index + 1) * Golden);
+    public static ulong Hash(ulong seed, ulong stream, ulong index) => SplitMix64.Mix(StreamKey(seed, stream) + (index + 1) * Golden);
 
     /// <summary>The uniform draw u = (hash64 &gt;&gt; 11) * 2^-53 in [0, 1) for one element; it is kept when u &lt; density.</summary>
     public static double Uniform(ulong seed, ulong stream, ulong index) => ToUnit(Hash(seed, stream, index));
@@ -66,18 +66,11 @@ public static class DareMask
         // The Weyl state for element offset + i is key + (offset + i + 1) * G; step it by G per element.
         ulong state = key + ((ulong)offset + 1) * Golden;
         for (int i = 0; i < keep.Length; i++, state += Golden)
-            keep[i] = ToUnit(Mix(state)) < density;
+            keep[i] = ToUnit(SplitMix64.Mix(state)) < density;
     }
 
-    private static ulong StreamKey(ulong seed, ulong stream) => Mix(seed ^ Mix(stream + Golden));
+    private static ulong StreamKey(ulong seed, ulong stream) => SplitMix64.Mix(seed ^ SplitMix64.Mix(stream + Golden));
 
     private static double ToUnit(ulong h) => (h >> 11) * TwoToMinus53;
 
-    /// <summary>The SplitMix64 finalizer (a bijection of 64-bit words with full avalanche).</summary>
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-    }
 }
