@@ -40,6 +40,17 @@ public static unsafe partial class NativeMethods
     public static partial NativeStatus pn_cpu_affine(int inDType, int outDType, long n, int k,
         void** inputs, float* weights, float constant, void* output, int threads);
 
+    /// <summary>PN_AFFINE_STREAM: non-temporal stores whatever the output's size.</summary>
+    public const uint AffineStream = 1;
+
+    /// <summary>
+    /// out = constant + sum_i weights[i] * inputs[i] (pn_cpu_affine_ex; pn_cpu_affine is this with flags 0 and no report):
+    /// flags <see cref="AffineStream"/> or 0; nonFinite null, or set to 1 when a stored element is NaN or ±Inf.
+    /// </summary>
+    [LibraryImport(LibraryName)]
+    public static partial NativeStatus pn_cpu_affine_ex(int inDType, int outDType, long n, int k,
+        void** inputs, float* weights, float constant, void* output, int threads, uint flags, int* nonFinite);
+
     /// <summary>W += sum_k s_k B_k A_k (transpose for fan_in_fan_out), in place.</summary>
     [LibraryImport(LibraryName)]
     public static partial NativeStatus pn_cpu_lowrank_merge(int wDType, void* w, long outFeatures,

@@ -31,6 +31,8 @@ public sealed unsafe class Tensor : IDisposable
         ByteLength = dtype.ByteLengthOf(ElementCount);
         if (owns && ByteLength > 0)
             GC.AddMemoryPressure(ByteLength);
+        if (!owns)
+            GC.SuppressFinalize(this); // a view frees nothing: keep it off the finalisation queue
     }
 
     /// <summary>Element type.</summary>

@@ -47,6 +47,7 @@ public unsafe partial class InteropTests
             Assert.That(Marshal.OffsetOf<NativeLowRankFactor>(nameof(NativeLowRankFactor.Scale)), Is.EqualTo((nint)24));
             Assert.That(Marshal.OffsetOf<NativeCapabilities>(nameof(NativeCapabilities.ActiveIsa)), Is.EqualTo((nint)44));
             Assert.That(NativeMethods.AbiVersion, Is.EqualTo(1));
+            Assert.That(NativeMethods.AffineStream, Is.EqualTo(1u));
             Assert.That(NativeMethods.LibraryName, Is.EqualTo("peft_native"));
             Assert.That(NativeLibraryLoader.PathVariable, Is.EqualTo("PEFTNATIVE_NATIVE_PATH"));
         }

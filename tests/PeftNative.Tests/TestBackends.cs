@@ -270,6 +270,16 @@ public sealed class WatchdogBackend : IKernelBackend
     }
 
     /// <inheritdoc />
+    public bool AffineReportingNonFinite(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
+        var i = inputs.ToArray();
+        var w = weights.ToArray();
+        bool report = false;
+        Run($"affine reporting non-finite (k={i.Length}, output {output})", () => report = _inner.AffineReportingNonFinite(i, w, constant, output));
+        return report;
+    }
+
+    /// <inheritdoc />
     public void LowRankMerge(Tensor weight, ReadOnlySpan<LowRankUpdate> updates, bool fanInFanOut)
     {
         var u = updates.ToArray();

@@ -1,7 +1,9 @@
 /* affine_body.h — out[j] = c + sum_i w_i * x_i[j], instantiated once per ISA (include after one
  * pn_vec_<isa>.h). Loop over blocks of elements, inside over the k inputs: every input is read
  * once and out written once; accumulation in f32 registers. Large outputs that alias no input
- * use non-temporal stores after peeling `out` to the store width. */
+ * use non-temporal stores after peeling `out` to the store width. With CHECK (pn_cpu_affine_ex
+ * asked for the report) every stored vector is also compared with the output dtype's largest
+ * value that stays finite when rounded (c->finite_limit), in registers. */
 #include "pn_vec_common.h"
 
 #define AFF_U 4 /* vectors per block */
@@ -33,8 +35,13 @@ PN_ALWAYS_INLINE VF aff_part(const pn_affine_ctx* c, int32_t IN, int64_t j, int6
  * word blend. */
 #define AFF_DEINT(IN, OUT) (PN_BF16_DEINT && (IN) == PN_DTYPE_BF16 && (OUT) == PN_DTYPE_BF16)
 
+#define AFF_NOTE(v) \
+    do {                                                              \
+        if (CHECK) *bad = vbad_note(*bad, (v), vset1(c->finite_limit)); \
+    } while (0)
+
 PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t OUT,
-                                    int STREAM, int64_t j, int64_t e)
+                                    int STREAM, int CHECK, VBAD* bad, int64_t j, int64_t e)
 {
 #if PN_BF16_DEINT
     if (AFF_DEINT(IN, OUT)) {
@@ -55,6 +62,7 @@ PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t 
                 }
             }
             uint16_t* o = (uint16_t*)c->out + j;
+            for (int u = 0; u < AFF_U; u++) AFF_NOTE(acc[u]);
             for (int u = 0; u < AFF_U; u += 2) {
                 if (STREAM) vstream2_bf16(o + u * VLEN, acc[u], acc[u + 1]);
                 else vstore2_bf16(o + u * VLEN, acc[u], acc[u + 1]);
@@ -77,6 +85,7 @@ PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t 
                 acc[u] = vfma(w, vload_dt(IN, x, j + u * VLEN), acc[u]);
         }
         for (int u = 0; u < AFF_U; u++) {
+            AFF_NOTE(acc[u]);
             if (STREAM) vstream_dt(OUT, c->out, j + u * VLEN, acc[u]);
             else vstore_dt(OUT, c->out, j + u * VLEN, acc[u]);
         }
@@ -84,9 +93,11 @@ PN_ALWAYS_INLINE int64_t aff_blocks(const pn_affine_ctx* c, int32_t IN, int32_t 
     return j;
 }
 
-PN_ALWAYS_INLINE void aff_impl(const pn_affine_ctx* c, int32_t IN, int32_t OUT, int64_t j,
-                               int64_t e)
+PN_ALWAYS_INLINE void aff_impl(const pn_affine_ctx* c, int32_t IN, int32_t OUT, int CHECK,
+                               int64_t j, int64_t e)
 {
+    VBAD bad_lanes = vbad_none();
+    VBAD* bad = &bad_lanes;
     int stream = c->stream;
     if (stream) {
         size_t es = pn_dtype_size(OUT);
@@ -100,24 +111,43 @@ PN_ALWAYS_INLINE void aff_impl(const pn_affine_ctx* c, int32_t IN, int32_t OUT, 
             if (peel > e - j) peel = e - j;
             for (int64_t t; peel > 0; j += t, peel -= t) { /* peel may exceed VLEN */
                 t = peel < VLEN ? peel : VLEN;
-                if (t == VLEN) vstore_dt(OUT, c->out, j, aff_vec(c, IN, j));
-                else vstore_part(OUT, c->out, j, t, aff_part(c, IN, j, t));
+                VF v = t == VLEN ? aff_vec(c, IN, j) : aff_part(c, IN, j, t);
+                AFF_NOTE(v);
+                if (t == VLEN) vstore_dt(OUT, c->out, j, v);
+                else vstore_part(OUT, c->out, j, t, v);
             }
         }
     }
     if (stream) {
-        j = aff_blocks(c, IN, OUT, 1, j, e);
-        for (; j + VLEN <= e; j += VLEN) vstream_dt(OUT, c->out, j, aff_vec(c, IN, j));
+        j = aff_blocks(c, IN, OUT, 1, CHECK, bad, j, e);
+        for (; j + VLEN <= e; j += VLEN) {
+            VF v = aff_vec(c, IN, j);
+            AFF_NOTE(v);
+            vstream_dt(OUT, c->out, j, v);
+        }
         vsfence();
     } else {
-        j = aff_blocks(c, IN, OUT, 0, j, e);
-        for (; j + VLEN <= e; j += VLEN) vstore_dt(OUT, c->out, j, aff_vec(c, IN, j));
+        j = aff_blocks(c, IN, OUT, 0, CHECK, bad, j, e);
+        for (; j + VLEN <= e; j += VLEN) {
+            VF v = aff_vec(c, IN, j);
+            AFF_NOTE(v);
+            vstore_dt(OUT, c->out, j, v);
+        }
     }
-    if (j < e) vstore_part(OUT, c->out, j, e - j, aff_part(c, IN, j, e - j));
+    if (j < e) {
+        /* the lanes past the tail hold the constant (inputs read as zero there): finite */
+        VF v = aff_part(c, IN, j, e - j);
+        AFF_NOTE(v);
+        vstore_part(OUT, c->out, j, e - j, v);
+    }
+    if (CHECK && vbad_any(bad_lanes)) __atomic_store_n(c->nonfinite, 1, __ATOMIC_RELAXED);
 }
 
 #define AFF_CASE(I, O)                                                                     \
-    case (I) * 3 + (O): aff_impl(c, I, O, begin, end); break;
+    case (I) * 3 + (O):                                                                    \
+        if (c->nonfinite) aff_impl(c, I, O, 1, begin, end);                                \
+        else aff_impl(c, I, O, 0, begin, end);                                             \
+        break;
 
 PN_INTERNAL void PN_SFX(pn_affine_range)(const pn_affine_ctx* c, int64_t begin, int64_t end)
 {

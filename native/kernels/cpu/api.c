@@ -38,7 +38,9 @@ PN_API const char* pn_last_error(void) { return g_last_error; }
 
 #define PN_CHUNK_ELEMS ((int64_t)16384)  /* elements per task of the elementwise kernels */
 #define PN_MIN_WORK ((int64_t)65536)     /* elements per thread below which fewer threads run */
+#ifndef PN_STREAM_BYTES
 #define PN_STREAM_BYTES ((int64_t)4 << 20) /* outputs at least this large use NT stores */
+#endif
 
 static int valid_dtype(int32_t dt)
 {
@@ -71,9 +73,30 @@ static void affine_task(void* p, int64_t chunk)
     j->k->affine_range(&j->c, b, e);
 }
 
+/* The largest |x| that stays finite when rounded (to nearest even) to dtype: for bf16 and f16
+ * the midpoint between the largest finite value and infinity rounds to infinity (its neighbour
+ * below is odd), so the limit is the float just below that midpoint. */
+static float finite_limit(int32_t dtype)
+{
+    uint32_t bits = dtype == PN_DTYPE_BF16  ? 0x7F7F7FFFu  /* below 0x7F7F8000 (bf16 max + ulp/2) */
+                    : dtype == PN_DTYPE_F16 ? 0x477FEFFFu  /* below 65520 (f16 max + ulp/2) */
+                                            : 0x7F7FFFFFu; /* FLT_MAX */
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
                                const void* const* inputs, const float* weights, float constant,
                                void* out, int32_t threads)
+{
+    return pn_cpu_affine_ex(in_dtype, out_dtype, n, k, inputs, weights, constant, out, threads, 0u,
+                            NULL);
+}
+
+PN_API pn_status pn_cpu_affine_ex(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                                  const void* const* inputs, const float* weights, float constant,
+                                  void* out, int32_t threads, uint32_t flags, int32_t* nonfinite)
 {
     static const char* fn = "pn_cpu_affine";
     if (!valid_dtype(in_dtype))
@@ -82,6 +105,10 @@ PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, i
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: unknown out_dtype %d", fn, (int)out_dtype);
     if (n < 0) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: n is negative (%lld)", fn, (long long)n);
     if (k < 1) return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: k must be >= 1 (got %d)", fn, (int)k);
+    if (flags & ~(uint32_t)PN_AFFINE_STREAM)
+        return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: unknown flags 0x%x", fn,
+                       (unsigned)(flags & ~(uint32_t)PN_AFFINE_STREAM));
+    if (nonfinite) *nonfinite = 0;
     if (n == 0) return PN_OK;
     int64_t in_bytes = bytes_of(n, 1, in_dtype), out_bytes = bytes_of(n, 1, out_dtype);
     if (in_bytes < 0 || out_bytes < 0)
@@ -108,11 +135,13 @@ PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, i
     j.c.in_dtype = in_dtype;
     j.c.out_dtype = out_dtype;
     j.c.k = k;
-    j.c.stream = !aliased && out_bytes >= PN_STREAM_BYTES;
+    j.c.stream = !aliased && (out_bytes >= PN_STREAM_BYTES || (flags & PN_AFFINE_STREAM));
     j.c.inputs = inputs;
     j.c.weights = weights;
     j.c.constant = constant;
     j.c.out = out;
+    j.c.nonfinite = nonfinite;
+    j.c.finite_limit = finite_limit(out_dtype);
     int t = pn_effective_threads(threads, n, PN_MIN_WORK);
     pn_parallel_for((n + PN_CHUNK_ELEMS - 1) / PN_CHUNK_ELEMS, t, affine_task, &j);
     return PN_OK;

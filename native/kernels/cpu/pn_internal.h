@@ -112,6 +112,8 @@ typedef struct pn_affine_ctx {
     const float* weights;
     float constant;
     void* out;
+    int32_t* nonfinite;  /* NULL, or set to 1 (relaxed atomic) when a stored value is NaN/Inf */
+    float finite_limit;  /* largest |value| that stays finite when rounded to out_dtype */
 } pn_affine_ctx;
 
 typedef struct pn_convert_ctx {

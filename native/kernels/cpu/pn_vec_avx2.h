@@ -118,6 +118,16 @@ PN_ALWAYS_INLINE void vstream2_bf16(uint16_t* p, VF e, VF o)
     _mm256_stream_si256((__m256i*)(void*)p, pn_to_bf16x2(e, o));
 }
 
+/* Non-finite tracking (pn_cpu_affine_ex): lanes where !(|v| <= limit), NaN included. */
+typedef __m256 VBAD;
+PN_ALWAYS_INLINE VBAD vbad_none(void) { return _mm256_setzero_ps(); }
+PN_ALWAYS_INLINE VBAD vbad_note(VBAD b, VF v, VF limit)
+{
+    VF mag = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)));
+    return _mm256_or_ps(b, _mm256_cmp_ps(mag, limit, _CMP_NLE_UQ));
+}
+PN_ALWAYS_INLINE int vbad_any(VBAD b) { return _mm256_movemask_ps(b) != 0; }
+
 PN_ALWAYS_INLINE void vsfence(void) { _mm_sfence(); }
 PN_ALWAYS_INLINE void vprefetch(const void* p) { _mm_prefetch((const char*)p, _MM_HINT_T0); }
 

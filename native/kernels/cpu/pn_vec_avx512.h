@@ -117,6 +117,15 @@ PN_ALWAYS_INLINE void vstream2_bf16(uint16_t* p, VF e, VF o)
     _mm512_stream_si512((void*)p, pn_to_bf16x2(e, o));
 }
 
+/* Non-finite tracking (pn_cpu_affine_ex): lanes where !(|v| <= limit), NaN included. */
+typedef __mmask16 VBAD;
+PN_ALWAYS_INLINE VBAD vbad_none(void) { return 0; }
+PN_ALWAYS_INLINE VBAD vbad_note(VBAD b, VF v, VF limit)
+{
+    return (VBAD)(b | _mm512_cmp_ps_mask(_mm512_abs_ps(v), limit, _CMP_NLE_UQ));
+}
+PN_ALWAYS_INLINE int vbad_any(VBAD b) { return b != 0; }
+
 PN_ALWAYS_INLINE void vsfence(void) { _mm_sfence(); }
 PN_ALWAYS_INLINE void vprefetch(const void* p) { _mm_prefetch((const char*)p, _MM_HINT_T0); }
 

@@ -34,6 +34,11 @@ PN_ALWAYS_INLINE void vstore_bf16(uint16_t* p, VF v) { *p = pn_f32_to_bf16(v); }
 PN_ALWAYS_INLINE void vstream_f32(float* p, VF v) { *p = v; }
 PN_ALWAYS_INLINE void vstream_f16(uint16_t* p, VF v) { *p = pn_f32_to_f16(v); }
 PN_ALWAYS_INLINE void vstream_bf16(uint16_t* p, VF v) { *p = pn_f32_to_bf16(v); }
+/* Non-finite tracking (pn_cpu_affine_ex): !(|v| <= limit), NaN included. */
+typedef int VBAD;
+PN_ALWAYS_INLINE VBAD vbad_none(void) { return 0; }
+PN_ALWAYS_INLINE VBAD vbad_note(VBAD b, VF v, VF limit) { return b | !(v <= limit && v >= -limit); }
+PN_ALWAYS_INLINE int vbad_any(VBAD b) { return b; }
 PN_ALWAYS_INLINE void vsfence(void) {}
 PN_ALWAYS_INLINE void vprefetch(const void* p) { (void)p; }
 

@@ -156,6 +156,22 @@ PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, i
                                const void* const* inputs, const float* weights, float constant,
                                void* out, int32_t threads);
 
+/* Flags of pn_cpu_affine_ex. */
+#define PN_AFFINE_STREAM 1u /* write out with non-temporal stores whatever its size (ignored when
+                             * out is an input): for results the caller will not read again soon,
+                             * e.g. many small outputs collected for a file; they skip the
+                             * read-for-ownership of every line and leave the caches to the inputs */
+
+/* pn_cpu_affine with options and a finiteness report, for callers that refuse NaN/Inf results
+ * without reading the output a second time. flags: 0 or PN_AFFINE_STREAM (other bits are
+ * PN_ERR_INVALID_ARGUMENT). nonfinite: NULL, or set to 1 when any element of out, as stored in
+ * out_dtype, is NaN or +-Inf (a NaN/Inf input, or a sum beyond out_dtype's range, e.g. 65520 in
+ * f16), else 0; decided from the registers before each store. pn_cpu_affine is this call with
+ * flags 0 and nonfinite NULL. */
+PN_API pn_status pn_cpu_affine_ex(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                                  const void* const* inputs, const float* weights, float constant,
+                                  void* out, int32_t threads, uint32_t flags, int32_t* nonfinite);
+
 /* One LoRA-style update: scale * B @ A with B (out_features x rank) and A (rank x in_features),
  * both row-major and of `dtype`. */
 typedef struct pn_lowrank_factor {

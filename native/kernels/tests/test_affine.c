@@ -1,5 +1,7 @@
 /* test_affine.c — pn_cpu_affine against a double reference: every dtype pair, n = 0..200 (all
- * tails) with k = 1..9, odd start offsets, threads 1..3, in place, the non-temporal path. */
+ * tails) with k = 1..9, odd start offsets, threads 1..3, in place, the non-temporal path; and
+ * pn_cpu_affine_ex: the same bits as pn_cpu_affine with either flag, its non-finite report on
+ * planted NaN/Inf anywhere (tails included) and at each output dtype's overflow boundary. */
 #include "test_common.h"
 
 static int g_specials = 0;
@@ -58,6 +60,96 @@ static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_
     gbuf_free(&out);
     free(ref);
     free(mag);
+}
+
+/* pn_cpu_affine_ex against pn_cpu_affine: same bits, with or without PN_AFFINE_STREAM; the report
+ * is 0 on finite data and 1 once a NaN / Inf is planted at `plant` (>= 0) of input `plant_in`. */
+static void ex_case(int in_dt, int out_dt, int64_t n, int k, int threads, uint32_t flags,
+                    int64_t plant, int plant_in, int plant_inf)
+{
+    gbuf in[9];
+    const void* ptrs[9];
+    float w[9];
+    for (int i = 0; i < k; i++) {
+        in[i] = gbuf_new((size_t)n * dsize(in_dt), (size_t)(i % 3) * dsize(in_dt));
+        fill_random(in_dt, in[i].p, n);
+        ptrs[i] = in[i].p;
+        w[i] = rng_val() * 2.0f;
+    }
+    if (plant >= 0) {
+        float v = plant_inf ? (plant & 1 ? -INFINITY : INFINITY) : NAN;
+        set_val(in_dt, (void*)ptrs[plant_in], plant, v);
+    }
+    float c = rng_val();
+    gbuf want = gbuf_new((size_t)n * dsize(out_dt), 0), got = gbuf_new((size_t)n * dsize(out_dt), dsize(out_dt));
+    memset(want.p, 0xFF, (size_t)n * dsize(out_dt));
+    memset(got.p, 0xA5, (size_t)n * dsize(out_dt));
+    pn_status st = pn_cpu_affine(in_dt, out_dt, n, k, ptrs, w, c, want.p, threads);
+    CHECK(st == PN_OK, "status %d (%s)", st, pn_last_error());
+    int32_t report = 7;
+    st = pn_cpu_affine_ex(in_dt, out_dt, n, k, ptrs, w, c, got.p, threads, flags, &report);
+    CHECK(st == PN_OK, "ex status %d (%s)", st, pn_last_error());
+    CHECK(n == 0 || memcmp(want.p, got.p, (size_t)n * dsize(out_dt)) == 0,
+          "%s->%s n=%lld k=%d flags=%u: pn_cpu_affine_ex wrote other bits than pn_cpu_affine",
+          dname(in_dt), dname(out_dt), (long long)n, k, flags);
+    CHECK(report == (plant >= 0 ? 1 : 0), "%s->%s n=%lld k=%d flags=%u plant=%lld: report %d",
+          dname(in_dt), dname(out_dt), (long long)n, k, flags, (long long)plant, (int)report);
+    CHECK(gbuf_guards_ok(&got), "out guard overwritten");
+    for (int i = 0; i < k; i++) gbuf_free(&in[i]);
+    gbuf_free(&want);
+    gbuf_free(&got);
+}
+
+/* One f32 input x times weight w into out_dt: the report must say whether the stored value is
+ * finite (the boundary is where rounding to out_dt reaches infinity). */
+static void boundary_case(int out_dt, uint32_t x_bits, float w, int expect)
+{
+    float x;
+    memcpy(&x, &x_bits, sizeof x);
+    const void* ptrs[1] = {&x};
+    unsigned char out[4];
+    int32_t report = 7;
+    pn_status st = pn_cpu_affine_ex(PN_DTYPE_F32, out_dt, 1, 1, ptrs, &w, 0.0f, out, 1, 0u, &report);
+    CHECK(st == PN_OK, "status %d (%s)", st, pn_last_error());
+    double v = get_val(out_dt, out, 0);
+    CHECK(report == expect && (isfinite(v) != 0) == !expect,
+          "%s: x=0x%08x w=%g stored %g, report %d (expected %d)", dname(out_dt), x_bits, w, v,
+          (int)report, expect);
+}
+
+static void ex_tests(void)
+{
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            for (int64_t n = 0; n <= 67; n++) {
+                CTX("ex %s->%s n=%lld", dname(a), dname(b), (long long)n);
+                uint32_t flags = n % 2 ? PN_AFFINE_STREAM : 0u;
+                int k = 1 + (int)(n % 9);
+                ex_case(a, b, n, k, 1, flags, -1, 0, 0);
+                if (n > 0) ex_case(a, b, n, k, 1, flags, n - 1 - (int64_t)(rng_u64() % (uint64_t)n),
+                                   (int)(rng_u64() % (uint64_t)k), n % 3 == 0);
+            }
+            CTX("ex %s->%s large", dname(a), dname(b));
+            ex_case(a, b, 200003, 3, 2, PN_AFFINE_STREAM, -1, 0, 0);
+            ex_case(a, b, 200003, 3, 2, 0u, 199999, 2, 0);
+            ex_case(a, b, 200003, 2, 3, PN_AFFINE_STREAM, 70001, 1, 1);
+        }
+    CTX("ex boundaries");
+    boundary_case(PN_DTYPE_F16, 0x477FEFFFu, 1.0f, 0); /* 65519.996: rounds to 65504 */
+    boundary_case(PN_DTYPE_F16, 0x477FF000u, 1.0f, 1); /* 65520: the midpoint, to +Inf */
+    boundary_case(PN_DTYPE_F16, 0xC77FF000u, 1.0f, 1); /* -65520 */
+    boundary_case(PN_DTYPE_BF16, 0x7F7F7FFFu, 1.0f, 0); /* just below bf16 max + ulp/2 */
+    boundary_case(PN_DTYPE_BF16, 0x7F7F8000u, 1.0f, 1); /* the midpoint, to +Inf */
+    boundary_case(PN_DTYPE_F32, 0x7F7FFFFFu, 1.0f, 0);  /* FLT_MAX */
+    boundary_case(PN_DTYPE_F32, 0x7F7FFFFFu, 2.0f, 1);  /* overflows */
+    /* bad flags; the report is cleared for n == 0 */
+    float x = 1.0f, w = 1.0f, out = 0.0f;
+    const void* ptrs[1] = {&x};
+    CHECK(pn_cpu_affine_ex(PN_DTYPE_F32, PN_DTYPE_F32, 1, 1, ptrs, &w, 0.0f, &out, 1, 2u, NULL) ==
+              PN_ERR_INVALID_ARGUMENT, "unknown flag accepted");
+    int32_t report = 7;
+    CHECK(pn_cpu_affine_ex(PN_DTYPE_F32, PN_DTYPE_F32, 0, 1, ptrs, &w, 0.0f, &out, 1, 0u, &report) ==
+              PN_OK && report == 0, "n == 0: report %d", (int)report);
 }
 
 /* Bit-exact check of the FMA ISAs: out[j] = fma chain c -> fma(w_i, x_i[j], acc) in input order,
@@ -169,6 +261,11 @@ int main(void)
                     run_case(a, b, ((int64_t)4 << 20) / (int64_t)dsize(b) + 13, 2, 2, dsize(b), 0);
                 }
             }
+    }
+    for (int ii = 0; ii < nisa; ii++) {
+        CHECK(pn_set_isa(isas[ii]) == PN_OK, "set isa");
+        CTX("isa=%s", isa_name(isas[ii]));
+        ex_tests();
     }
     /* bit-exact on the vector ISAs, same dtype in and out (the deinterleaved bf16 path) */
     for (int ii = 1; ii < nisa; ii++) {

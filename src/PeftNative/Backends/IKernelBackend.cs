@@ -28,6 +28,20 @@ public interface IKernelBackend : IDisposable
     void Affine(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output);
 
     /// <summary>
+    /// <see cref="Affine"/> for a result the caller refuses when it holds NaN or ±Inf and does not
+    /// read again soon (composed factors collected for a file): returns true when any element of
+    /// <paramref name="output"/>, as stored, is NaN or ±Inf. native-cpu decides that in its registers
+    /// and writes the output past the caches (no second pass over it, no read-for-ownership); this
+    /// default runs <see cref="Affine"/> and then scans the output. Same arguments, rules and result.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Affine"/>.</exception>
+    bool AffineReportingNonFinite(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
+        Affine(inputs, weights, constant, output);
+        return output.ElementCount > 0 && NonFiniteScan.IndexOf(output) >= 0;
+    }
+
+    /// <summary>
     /// Multi-adapter low-rank merge in place, one pass over W:
     /// <c>W += Σ_k s_k · B_k @ A_k</c>, with W of shape (out, in); or, when
     /// <paramref name="fanInFanOut"/> is true (GPT-2 Conv1D weights stored in × out),

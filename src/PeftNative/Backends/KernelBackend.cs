@@ -23,6 +23,17 @@ public abstract class KernelBackend : IKernelBackend
     /// <inheritdoc />
     public void Affine(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
     {
+        if (ValidateAffine(inputs, weights, constant, output))
+            AffineCore(inputs, weights, constant, output);
+    }
+
+    /// <inheritdoc />
+    public bool AffineReportingNonFinite(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output) =>
+        ValidateAffine(inputs, weights, constant, output) && AffineReportingNonFiniteCore(inputs, weights, constant, output);
+
+    /// <summary>Checks the affine arguments; false when the output is empty (nothing to do).</summary>
+    private static bool ValidateAffine(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
         ArgumentNullException.ThrowIfNull(output);
         if (inputs.Length == 0)
             throw new ArgumentException("affine: at least one input is required", nameof(inputs));
@@ -45,9 +56,7 @@ public abstract class KernelBackend : IKernelBackend
             if (output.Overlaps(x) && !(output.IsSameMemory(x) && x.DType == output.DType))
                 throw new ArgumentException($"affine: the output overlaps input {i}; only an identical buffer of the same dtype may be updated in place", nameof(output));
         }
-        if (output.ElementCount == 0)
-            return;
-        AffineCore(inputs, weights, constant, output);
+        return output.ElementCount > 0;
     }
 
     /// <inheritdoc />
@@ -122,6 +131,17 @@ public abstract class KernelBackend : IKernelBackend
 
     /// <summary>Affine core; arguments are valid and non-empty.</summary>
     protected abstract void AffineCore(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output);
+
+    /// <summary>
+    /// Affine core that also says whether the stored output holds NaN or ±Inf; arguments are valid
+    /// and the output non-empty. By default the core, then a scan of the output; a backend that can
+    /// tell from its registers overrides it.
+    /// </summary>
+    protected virtual bool AffineReportingNonFiniteCore(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
+        AffineCore(inputs, weights, constant, output);
+        return NonFiniteScan.IndexOf(output) >= 0;
+    }
 
     /// <summary>Low-rank merge core; arguments are valid, W non-empty, at least one update.</summary>
     protected abstract void LowRankMergeCore(Tensor weight, ReadOnlySpan<LowRankUpdate> updates, bool fanInFanOut);

@@ -9,13 +9,20 @@ namespace PeftNative.Composition;
 /// </summary>
 internal static class AffineSum
 {
-    public static void Run(IKernelBackend backend, Tensor[] inputs, float[] weights, float constant, Tensor output)
+    public static void Run(IKernelBackend backend, Tensor[] inputs, float[] weights, float constant, Tensor output) =>
+        Sum(backend, inputs, weights, constant, output, report: false);
+
+    /// <summary>
+    /// The sum through <see cref="IKernelBackend.AffineReportingNonFinite"/>: true when the stored
+    /// output holds NaN or ±Inf (for results that are checked and not read again soon).
+    /// </summary>
+    public static bool RunReportingNonFinite(IKernelBackend backend, Tensor[] inputs, float[] weights, float constant, Tensor output) =>
+        Sum(backend, inputs, weights, constant, output, report: true);
+
+    private static bool Sum(IKernelBackend backend, Tensor[] inputs, float[] weights, float constant, Tensor output, bool report)
     {
         if (inputs.All(t => t.DType == inputs[0].DType))
-        {
-            backend.Affine(inputs, weights, constant, output);
-            return;
-        }
+            return Kernel(backend, inputs, weights, constant, output, report);
         var converted = new List<Tensor>();
         try
         {
@@ -32,12 +39,20 @@ internal static class AffineSum
                 backend.Convert(inputs[i], t);
                 f32[i] = t;
             }
-            backend.Affine(f32, weights, constant, output);
+            return Kernel(backend, f32, weights, constant, output, report);
         }
         finally
         {
             foreach (var t in converted)
                 t.Dispose();
         }
+    }
+
+    private static bool Kernel(IKernelBackend backend, Tensor[] inputs, float[] weights, float constant, Tensor output, bool report)
+    {
+        if (report)
+            return backend.AffineReportingNonFinite(inputs, weights, constant, output);
+        backend.Affine(inputs, weights, constant, output);
+        return false;
     }
 }

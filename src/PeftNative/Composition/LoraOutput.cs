@@ -14,21 +14,32 @@ internal sealed class LoraOutput : IDisposable
 
     public LoraOutput(bool allowNonFinite) => _allowNonFinite = allowNonFinite;
 
+    /// <summary>Whether NaN or ±Inf in a composed factor is kept (else refused).</summary>
+    public bool AllowNonFinite => _allowNonFinite;
+
+    /// <summary>The name of a factor in messages and files: lora_A / lora_B, or lora_embedding_A / _B.</summary>
+    public static string FactorName(bool isEmbedding, char factor) => isEmbedding ? $"lora_embedding_{factor}" : $"lora_{factor}";
+
     /// <summary>Whether the output config keeps rsLoRA scaling (only when the paper method keeps the inputs' scalings).</summary>
     public bool UseRsLora { get; set; }
 
     /// <summary>
     /// Adds a module, taking ownership of both factors (they are freed here if the non-finite check
     /// refuses them). <paramref name="alpha"/> is its lora_alpha under <see cref="UseRsLora"/>. The
-    /// check runs right after the module was composed, while its tensors are still in cache.
+    /// check runs right after the module was composed, while its tensors are still in cache;
+    /// <paramref name="finiteChecked"/> skips it for a caller whose kernel already reported (and
+    /// that refused a non-finite result itself).
     /// </summary>
     /// <exception cref="InvalidDataException">A factor holds NaN or ±Inf and that is not allowed.</exception>
-    public void Add(string path, Tensor a, Tensor b, double alpha, bool isEmbedding)
+    public void Add(string path, Tensor a, Tensor b, double alpha, bool isEmbedding, bool finiteChecked = false)
     {
         try
         {
-            NonFiniteCheck.Require(a, path, isEmbedding ? "lora_embedding_A" : "lora_A", _allowNonFinite);
-            NonFiniteCheck.Require(b, path, isEmbedding ? "lora_embedding_B" : "lora_B", _allowNonFinite);
+            if (!finiteChecked)
+            {
+                NonFiniteCheck.Require(a, path, FactorName(isEmbedding, 'A'), _allowNonFinite);
+                NonFiniteCheck.Require(b, path, FactorName(isEmbedding, 'B'), _allowNonFinite);
+            }
         }
         catch
         {

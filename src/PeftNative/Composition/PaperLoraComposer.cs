@@ -9,8 +9,9 @@ namespace PeftNative.Composition;
 /// <item>several terms: A = sum_i |c_i| A_i, B = sum_i c_i B_i (negation lives on B);</item>
 /// <item>one term c * m: A = |c| A, B = sign(c) B, so the update becomes exactly c * dW.</item>
 /// </list>
-/// Both sums are one <see cref="IKernelBackend.Affine"/> pass each (f32 accumulation, each input
-/// read once) — the fast path. Ranks must agree per module. Scalings: the paper's code assumes
+/// Both sums are one <see cref="IKernelBackend.AffineReportingNonFinite"/> pass each (f32
+/// accumulation, each input read once, the output written once past the caches and checked for
+/// NaN/Inf on the way) — the fast path. Ranks must agree per module. Scalings: the paper's code assumes
 /// every input has the same s = alpha / r. When all inputs share use_rslora and, at every module,
 /// the same s, the output keeps that alpha (and rsLoRA). Otherwise each s_i is folded into its B_i
 /// (B = sum_i c_i s_i B_i) and the output has lora_alpha = r, s = 1, use_rslora false — the same
@@ -79,9 +80,11 @@ internal sealed class PaperLoraComposer(IKernelBackend backend, DType outputDTyp
             a = UninitializedTensor.Allocate(outputDType, first.A.Shape.ToArray());
             // Constant -0: the exact additive identity, so a single term with weight +-1 copies or
             // negates bit for bit (-0 included).
-            AffineSum.Run(backend, aInputs, aWeights, -0f, a);
+            if (AffineSum.RunReportingNonFinite(backend, aInputs, aWeights, -0f, a))
+                NonFiniteCheck.Require(a, path, LoraOutput.FactorName(first.IsEmbedding, 'A'), output.AllowNonFinite);
             bOut = UninitializedTensor.Allocate(outputDType, first.B.Shape.ToArray());
-            AffineSum.Run(backend, bInputs, bWeights, -0f, bOut);
+            if (AffineSum.RunReportingNonFinite(backend, bInputs, bWeights, -0f, bOut))
+                NonFiniteCheck.Require(bOut, path, LoraOutput.FactorName(first.IsEmbedding, 'B'), output.AllowNonFinite);
         }
         catch
         {
@@ -90,6 +93,6 @@ internal sealed class PaperLoraComposer(IKernelBackend backend, DType outputDTyp
             throw;
         }
         double alpha = _keepScalings ? first.Alpha : first.Rank;
-        output.Add(path, a, bOut, alpha, first.IsEmbedding);
+        output.Add(path, a, bOut, alpha, first.IsEmbedding, finiteChecked: true);
     }
 }

@@ -52,7 +52,19 @@ public sealed unsafe class NativeCpuBackend : KernelBackend
     }
 
     /// <inheritdoc />
-    protected override void AffineCore(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    protected override void AffineCore(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output) =>
+        NativeAffine(inputs, weights, constant, output, 0, null);
+
+    /// <inheritdoc />
+    /// <remarks>One pass: pn_cpu_affine_ex compares each vector with the output dtype's overflow limit before storing it, with non-temporal stores.</remarks>
+    protected override bool AffineReportingNonFiniteCore(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output)
+    {
+        int nonFinite = 0;
+        NativeAffine(inputs, weights, constant, output, NativeMethods.AffineStream, &nonFinite);
+        return nonFinite != 0;
+    }
+
+    private void NativeAffine(ReadOnlySpan<Tensor> inputs, ReadOnlySpan<float> weights, float constant, Tensor output, uint flags, int* nonFinite)
     {
         SelectIsa();
         void** pointers = stackalloc void*[inputs.Length];
@@ -60,9 +72,9 @@ public sealed unsafe class NativeCpuBackend : KernelBackend
             pointers[i] = (void*)inputs[i].Pointer;
         fixed (float* w = weights)
         {
-            NativeLibraryLoader.ThrowIfFailed(NativeMethods.pn_cpu_affine(
+            NativeLibraryLoader.ThrowIfFailed(NativeMethods.pn_cpu_affine_ex(
                 (int)inputs[0].DType.ToNative(), (int)output.DType.ToNative(), output.ElementCount, inputs.Length,
-                pointers, w, constant, (void*)output.Pointer, Threads));
+                pointers, w, constant, (void*)output.Pointer, Threads, flags, nonFinite));
         }
         GC.KeepAlive(output);
     }
