@@ -9,7 +9,7 @@ public sealed record PaperCompositionMeasurement
 {
     /// <summary>
     /// What was timed: "composer" (AdapterComposer.Compose with the paper method, output allocation
-    /// included); "affine" (the IKernelBackend.Affine calls the paper method makes, one module after the
+    /// included); "affine" (the IKernelBackend.AffineReportingNonFinite calls the paper method makes, one module after the
     /// other with multi-threaded kernels, into outputs allocated once); "affine-parallel-modules" (the same
     /// calls with single-threaded kernels, modules spread over the threads).
     /// </summary>

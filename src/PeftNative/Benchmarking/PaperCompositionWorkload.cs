@@ -85,7 +85,7 @@ internal sealed class PaperCompositionWorkload : IDisposable
         return list;
     }
 
-    /// <summary>The paper method's kernel calls, one module after the other: A' = sum |c_i| A_i, B' = sum c_i B_i.</summary>
+    /// <summary>The paper method's kernel calls (<see cref="IKernelBackend.AffineReportingNonFinite"/>), one module after the other: A' = sum |c_i| A_i, B' = sum c_i B_i.</summary>
     public void Affine(IKernelBackend backend)
     {
         var a = new Tensor[AdapterCount];
@@ -128,8 +128,9 @@ internal sealed class PaperCompositionWorkload : IDisposable
     {
         for (int i = 0; i < AdapterCount; i++)
             (a[i], b[i]) = _inputs[m][i];
-        backend.Affine(a, AbsoluteWeights, 0f, _outputs[m].A);
-        backend.Affine(b, Weights, 0f, _outputs[m].B);
+        // the calls the paper method makes: checked for NaN/Inf in the kernel, written past the caches
+        if (backend.AffineReportingNonFinite(a, AbsoluteWeights, 0f, _outputs[m].A) | backend.AffineReportingNonFinite(b, Weights, 0f, _outputs[m].B))
+            throw new InvalidOperationException("the synthetic factors composed to a non-finite value");
     }
 
     private Dictionary<string, PeftAdapter> Adapters()
