@@ -6,19 +6,25 @@
 
 static int g_specials = 0;
 
+/* k random inputs of n values (odd start offsets), their pointers and random weights. */
+static void new_inputs(int dt, int64_t n, int k, gbuf* in, const void** ptrs, float* w)
+{
+    for (int i = 0; i < k; i++) {
+        in[i] = gbuf_new((size_t)n * dsize(dt), (size_t)(i % 3) * dsize(dt));
+        fill_random(dt, in[i].p, n);
+        ptrs[i] = in[i].p;
+        w[i] = rng_val() * 2.0f;
+    }
+}
+
 static void run_case(int in_dt, int out_dt, int64_t n, int k, int threads, size_t shift,
                      int in_place)
 {
     gbuf in[9];
     const void* ptrs[9];
     float w[9];
-    for (int i = 0; i < k; i++) {
-        in[i] = gbuf_new((size_t)n * dsize(in_dt), (size_t)(i % 3) * dsize(in_dt));
-        fill_random(in_dt, in[i].p, n);
-        if (g_specials && i == 0) plant_specials(in_dt, in[i].p, n);
-        ptrs[i] = in[i].p;
-        w[i] = rng_val() * 2.0f;
-    }
+    new_inputs(in_dt, n, k, in, ptrs, w);
+    if (g_specials) plant_specials(in_dt, in[0].p, n);
     float c = rng_val();
     gbuf out = gbuf_new((size_t)n * dsize(out_dt), shift);
     if (in_place) {
@@ -70,12 +76,7 @@ static void ex_case(int in_dt, int out_dt, int64_t n, int k, int threads, uint32
     gbuf in[9];
     const void* ptrs[9];
     float w[9];
-    for (int i = 0; i < k; i++) {
-        in[i] = gbuf_new((size_t)n * dsize(in_dt), (size_t)(i % 3) * dsize(in_dt));
-        fill_random(in_dt, in[i].p, n);
-        ptrs[i] = in[i].p;
-        w[i] = rng_val() * 2.0f;
-    }
+    new_inputs(in_dt, n, k, in, ptrs, w);
     if (plant >= 0) {
         float v = plant_inf ? (plant & 1 ? -INFINITY : INFINITY) : NAN;
         set_val(in_dt, (void*)ptrs[plant_in], plant, v);
