@@ -157,7 +157,7 @@ public static class BenchCommand
             Progress = Console.IsErrorRedirected ? null : ProgressLine,
         };
         if (quickRun)
-            options = options with { SvdSizes = [1024], Repeats = 3 };
+            options = options with { SvdSizes = [1024], Repeats = 5 };
         CompositionProbeResult r;
         try
         {

@@ -126,19 +126,20 @@ public static class CompositionProbe
 
         o.Progress?.Invoke("paper: bringing the composer's code to its optimised tier");
         WarmUpComposer(o, single, cancellationToken);
-        o.Progress?.Invoke("paper: composer");
+        o.Progress?.Invoke("paper: composer and the affine routes, interleaved");
         long outBytes = 0;
-        var composed = Time(o.Repeats, cancellationToken, () =>
-        {
-            // The composer spreads modules over threads itself; its default backend is single-threaded.
-            using var result = work.Compose(single, cancellationToken);
-            outBytes = result.Adapter.LoraModules.Values.Sum(m => m.A.ByteLength + m.B.ByteLength);
-        });
-        var composer = (composed.Best, composed.Median, Bytes: work.Bytes / (o.Adapters + 1) * o.Adapters + outBytes);
-        o.Progress?.Invoke("paper: affine calls");
-        var affine = Time(o.Repeats, cancellationToken, () => work.Affine(backend));
-        o.Progress?.Invoke("paper: affine calls, modules in parallel");
-        var spread = Time(o.Repeats, cancellationToken, () => work.AffineParallelModules(single, threads));
+        var timed = TimeInterleaved(o.Repeats, cancellationToken,
+            () =>
+            {
+                // The composer spreads modules over threads itself; its default backend is single-threaded.
+                using var result = work.Compose(single, cancellationToken);
+                outBytes = result.Adapter.LoraModules.Values.Sum(m => m.A.ByteLength + m.B.ByteLength);
+            },
+            () => work.Affine(backend),
+            () => work.AffineParallelModules(single, threads));
+        var composer = (timed[0].Best, timed[0].Median, Bytes: work.Bytes / (o.Adapters + 1) * o.Adapters + outBytes);
+        var affine = timed[1];
+        var spread = timed[2];
 
         o.Progress?.Invoke("paper: memory probe again");
         probe = MachineProbe.Combine(probe, ProbeMemory(o, threads));
@@ -148,7 +149,7 @@ public static class CompositionProbe
         results.Add(Result("affine-parallel-modules", spread.Best, spread.Median, work.Bytes));
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"paper: {o.Layers} layers x 7 targets (q/k/v/o {o.Hidden}x{o.Hidden}, gate/up {o.Intermediate}x{o.Hidden}, down {o.Hidden}x{o.Intermediate}), {o.Adapters} adapters of rank {o.Rank}, " +
-            $"{o.DType.ShortName()}, coefficients +-1/{o.Adapters}; best of {o.Repeats} after one warm-up (the composer's code first brought to its final JIT tier, as in a service that composes repeatedly: {WarmUpRounds} rounds of {WarmUpCallsPerRound} two-layer compositions, {WarmUpPauseMilliseconds} ms apart); bytes = inputs read once + outputs written once; memory roof {probe.MemGbps} GB/s ({probe.Source}, best of two probe rounds)"));
+            $"{o.DType.ShortName()}, coefficients +-1/{o.Adapters}; best of {o.Repeats} (the routes interleaved) after one warm-up (the composer's code first brought to its final JIT tier, as in a service that composes repeatedly: {WarmUpRounds} rounds of {WarmUpCallsPerRound} two-layer compositions, {WarmUpPauseMilliseconds} ms apart); bytes = inputs read once + outputs written once; memory roof {probe.MemGbps} GB/s ({probe.Source}, best of two probe rounds)"));
         return (results, probe);
 
         PaperCompositionMeasurement Result(string route, double best, double median, long routeBytes) => new()
@@ -196,19 +197,33 @@ public static class CompositionProbe
     private const int WarmUpCallsPerRound = 40;
     private const int WarmUpPauseMilliseconds = 400;
 
-    private static (double Best, double Median) Time(int repeats, CancellationToken cancellationToken, Action run)
+    /// <summary>
+    /// Times each route <paramref name="repeats"/> times, one run of each in turn, after one untimed
+    /// run of each (JIT, first touch of the outputs): a busy spell on this shared machine then slows
+    /// one run of every route rather than every run of one.
+    /// </summary>
+    private static (double Best, double Median)[] TimeInterleaved(int repeats, CancellationToken cancellationToken, params Action[] routes)
     {
-        run(); // warm-up: JIT, first touch of the outputs
-        var times = new double[repeats];
+        foreach (var run in routes)
+            run();
+        var times = new double[routes.Length][];
+        for (int r = 0; r < routes.Length; r++)
+            times[r] = new double[repeats];
         for (int i = 0; i < repeats; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long t0 = Stopwatch.GetTimestamp();
-            run();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            for (int r = 0; r < routes.Length; r++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                long t0 = Stopwatch.GetTimestamp();
+                routes[r]();
+                times[r][i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            }
         }
-        Array.Sort(times);
-        return (times[0], times[repeats / 2]);
+        return times.Select(t =>
+        {
+            Array.Sort(t);
+            return (t[0], t[repeats / 2]);
+        }).ToArray();
     }
 
     private static ProbeResult ProbeMemory(CompositionProbeOptions o, int threads)
