@@ -86,19 +86,11 @@ static float finite_limit(int32_t dtype)
     return f;
 }
 
-PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
-                               const void* const* inputs, const float* weights, float constant,
-                               void* out, int32_t threads)
+/* Both affine entry points; fn names the one called in error messages. */
+static pn_status affine(const char* fn, int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                        const void* const* inputs, const float* weights, float constant, void* out,
+                        int32_t threads, uint32_t flags, int32_t* nonfinite)
 {
-    return pn_cpu_affine_ex(in_dtype, out_dtype, n, k, inputs, weights, constant, out, threads, 0u,
-                            NULL);
-}
-
-PN_API pn_status pn_cpu_affine_ex(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
-                                  const void* const* inputs, const float* weights, float constant,
-                                  void* out, int32_t threads, uint32_t flags, int32_t* nonfinite)
-{
-    static const char* fn = "pn_cpu_affine";
     if (!valid_dtype(in_dtype))
         return pn_fail(PN_ERR_INVALID_ARGUMENT, "%s: unknown in_dtype %d", fn, (int)in_dtype);
     if (!valid_dtype(out_dtype))
@@ -145,6 +137,22 @@ PN_API pn_status pn_cpu_affine_ex(int32_t in_dtype, int32_t out_dtype, int64_t n
     int t = pn_effective_threads(threads, n, PN_MIN_WORK);
     pn_parallel_for((n + PN_CHUNK_ELEMS - 1) / PN_CHUNK_ELEMS, t, affine_task, &j);
     return PN_OK;
+}
+
+PN_API pn_status pn_cpu_affine(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                               const void* const* inputs, const float* weights, float constant,
+                               void* out, int32_t threads)
+{
+    return affine("pn_cpu_affine", in_dtype, out_dtype, n, k, inputs, weights, constant, out,
+                  threads, 0u, NULL);
+}
+
+PN_API pn_status pn_cpu_affine_ex(int32_t in_dtype, int32_t out_dtype, int64_t n, int32_t k,
+                                  const void* const* inputs, const float* weights, float constant,
+                                  void* out, int32_t threads, uint32_t flags, int32_t* nonfinite)
+{
+    return affine("pn_cpu_affine_ex", in_dtype, out_dtype, n, k, inputs, weights, constant, out,
+                  threads, flags, nonfinite);
 }
 
 /* ---- convert -------------------------------------------------------------------------------- */

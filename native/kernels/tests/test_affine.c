@@ -148,6 +148,8 @@ static void ex_tests(void)
     const void* ptrs[1] = {&x};
     CHECK(pn_cpu_affine_ex(PN_DTYPE_F32, PN_DTYPE_F32, 1, 1, ptrs, &w, 0.0f, &out, 1, 2u, NULL) ==
               PN_ERR_INVALID_ARGUMENT, "unknown flag accepted");
+    CHECK(strstr(pn_last_error(), "pn_cpu_affine_ex: unknown flags") != NULL,
+          "the error names the entry point called: %s", pn_last_error());
     int32_t report = 7;
     CHECK(pn_cpu_affine_ex(PN_DTYPE_F32, PN_DTYPE_F32, 0, 1, ptrs, &w, 0.0f, &out, 1, 0u, &report) ==
               PN_OK && report == 0, "n == 0: report %d", (int)report);

@@ -129,7 +129,9 @@ internal sealed class PaperCompositionWorkload : IDisposable
         for (int i = 0; i < AdapterCount; i++)
             (a[i], b[i]) = _inputs[m][i];
         // the calls the paper method makes: checked for NaN/Inf in the kernel, written past the caches
-        if (backend.AffineReportingNonFinite(a, AbsoluteWeights, 0f, _outputs[m].A) | backend.AffineReportingNonFinite(b, Weights, 0f, _outputs[m].B))
+        bool nonFinite = backend.AffineReportingNonFinite(a, AbsoluteWeights, 0f, _outputs[m].A);
+        nonFinite |= backend.AffineReportingNonFinite(b, Weights, 0f, _outputs[m].B);
+        if (nonFinite)
             throw new InvalidOperationException("the synthetic factors composed to a non-finite value");
     }
 

@@ -110,7 +110,7 @@ internal sealed class TensorStreamer(IKernelBackend backend, bool allowNonFinite
                 backend.Convert(work, result);
             }
         }
-        long bad = NonFiniteCounter.Count(result);
+        long bad = NonFiniteScan.Count(result);
         if (bad > 0)
         {
             if (!allowNonFinite)
@@ -149,7 +149,7 @@ internal sealed class TensorStreamer(IKernelBackend backend, bool allowNonFinite
                 updates[k] = u with { B = Tensor.FromPointer(b, u.B.DType, [n, rank]) };
             }
             backend.LowRankMerge(block, updates, fanInFanOut: false);
-            bad += NonFiniteCounter.Count(block);
+            bad += NonFiniteScan.Count(block);
             if (bad > 0 && !allowNonFinite)
                 break; // the count so far is enough to refuse; finish counting below
             destination.Write(new ReadOnlySpan<byte>((void*)block.Pointer, checked((int)block.ByteLength)));
@@ -171,7 +171,7 @@ internal sealed class TensorStreamer(IKernelBackend backend, bool allowNonFinite
         using (var source = Tensor.FromPointer(range.Pointer, info.DType, shape))
             backend.Convert(source, work);
         backend.LowRankMerge(work, [.. edit.LowRank], fanInFanOut: false);
-        return NonFiniteCounter.Count(work);
+        return NonFiniteScan.Count(work);
     }
 
     /// <inheritdoc />
